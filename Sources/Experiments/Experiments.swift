@@ -1,0 +1,1 @@
+// The Experiments module. See docs/ARCHITECTURE.md.

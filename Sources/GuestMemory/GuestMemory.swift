@@ -1,0 +1,1 @@
+// The GuestMemory module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The KVM module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The ShadowPaging module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The TLB module. See docs/ARCHITECTURE.md.

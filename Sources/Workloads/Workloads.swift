@@ -1,0 +1,1 @@
+// The Workloads module. See docs/ARCHITECTURE.md.

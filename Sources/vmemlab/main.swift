@@ -1,0 +1,3 @@
+import VMemLabCommands
+
+await VMemLab.main()

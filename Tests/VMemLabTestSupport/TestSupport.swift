@@ -1,0 +1,1 @@
+// Shared test support: reference oracles and fixtures.

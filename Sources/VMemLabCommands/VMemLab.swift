@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `vmemlab` command: models and KVM measurements of address translation.
-public struct VMemLab: AsyncParsableCommand {
+public struct VMemLab: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vmemlab",
         abstract: "Model and measure the cost of address translation in virtual machines.",
@@ -9,7 +9,7 @@ public struct VMemLab: AsyncParsableCommand {
             VMemLab answers what a translation strategy costs, with exact models of \
             page walks, TLBs and shadow paging, and with real measurements through /dev/kvm.
             """,
-        subcommands: [WalkCommand.self, ReproduceCommand.self]
+        subcommands: [ReproduceCommand.self]
     )
 
     public init() {}

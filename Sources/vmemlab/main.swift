@@ -1,3 +1,3 @@
 import VMemLabCommands
 
-await VMemLab.main()
+VMemLab.main()

@@ -1,1 +1,0 @@
-// The Experiments module. See docs/ARCHITECTURE.md.

@@ -33,7 +33,8 @@ public struct CSVTable: Sendable, Equatable {
 
     /// A field, quoted if it needs to be.
     public static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        // By bytes: in Swift a CRLF is one Character, equal to neither "\r" nor "\n".
+        guard field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

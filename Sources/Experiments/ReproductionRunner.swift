@@ -1,11 +1,31 @@
 import Foundation
 
 /// Runs reproductions one after another, keeps going when one fails, and
-/// writes `summary.csv` with one row per reproduction.
+/// writes `summary.csv` with one row per reproduction. Afterwards it appends
+/// the run's metadata columns to every CSV a reproduction lists in its
+/// `files`, and to the summary.
 public struct ReproductionRunner: Sendable {
     public var context: ReproductionContext
+    /// The metadata every CSV row of the run carries.
+    public var metadata: RunMetadata
 
-    public init(context: ReproductionContext) { self.context = context }
+    /// A runner whose metadata is collected from this host now; its spec
+    /// hash identifies the reproduction names, `quick` and the seed.
+    public init(context: ReproductionContext) {
+        self.init(context: context, metadata: RunMetadata.collect(seed: context.seed, specHash: ""))
+    }
+
+    /// A runner that stamps the given metadata. An empty `specHash` is
+    /// replaced, per run, by the hash of the invocation.
+    public init(context: ReproductionContext, metadata: RunMetadata) {
+        self.context = context
+        self.metadata = metadata
+    }
+
+    /// The spec hash of a `reproduce` run: what it ran, and how.
+    public static func invocationHash(_ names: [String], quick: Bool, seed: UInt64) -> String {
+        StableHash.hex(of: ["reproduce", "quick=\(quick)", "seed=\(seed)"] + names)
+    }
 
     /// The results of a run.
     public struct Report: Sendable {
@@ -32,11 +52,18 @@ public struct ReproductionRunner: Sendable {
 
     /// Runs `reproductions`; with `writeSummary`, writes `summary.csv` too.
     public func run(_ reproductions: [any Reproduction], writeSummary: Bool) throws -> Report {
+        var metadata = self.metadata
+        if metadata.specHash.isEmpty {
+            metadata.specHash = Self.invocationHash(reproductions.map(\.name), quick: context.quick, seed: context.seed)
+        }
         var report = Report(rows: [], failures: 0)
         for reproduction in reproductions {
             let status: String, obtained: String, published: String
             do {
                 let outcome = try reproduction.run(context)
+                for file in outcome.files {
+                    try MetadataStamp.apply(metadata, to: context.output(file))
+                }
                 status = outcome.status.label
                 if case let .skip(reason) = outcome.status {
                     obtained = "skipped: \(reason)"
@@ -55,7 +82,7 @@ public struct ReproductionRunner: Sendable {
         if writeSummary {
             var summary = CSVTable(columns: ["name", "source", "status", "obtained", "published"])
             for row in report.rows { summary.append([row.name, row.source, row.status, row.obtained, row.published]) }
-            try summary.write(to: context.output("summary.csv"))
+            try MetadataStamp.stamped(summary, with: metadata).write(to: context.output("summary.csv"))
         }
         return report
     }

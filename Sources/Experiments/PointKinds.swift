@@ -1,0 +1,7 @@
+/// Every registered point kind. A spec's (mode, workload) pair picks one.
+public enum PointKinds {
+    public static let all: [any PointKind] = [
+        WalkPointKind(),
+        MeasurePointKind(),
+    ]
+}

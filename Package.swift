@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "VMemLabTestSupport"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport", "vmemlab"]),
         .testTarget(name: "VMemLabCommandsTests", dependencies: ["VMemLabCommands", "VMemLabTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -45,9 +45,9 @@ public struct CompareCommand: ParsableCommand {
     public func run() throws {
         func load(_ path: String) throws -> CSVTable {
             do { return try CSVReader.table(contentsOf: URL(fileURLWithPath: path)) } catch let error as CSVReadError {
-                throw CommandError("\(path): \(error)")
+                throw CommandFailure("\(path): \(error)")
             } catch {
-                throw CommandError("cannot read \(path): \(error.localizedDescription)")
+                throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
             }
         }
         let comparison = try RunComparison(try load(a), try load(b),

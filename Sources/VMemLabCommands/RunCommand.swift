@@ -38,7 +38,7 @@ public struct RunCommand: ParsableCommand {
     public func run() throws {
         let text: String
         do { text = try String(contentsOfFile: spec, encoding: .utf8) } catch {
-            throw CommandError("cannot read the spec \(spec): \(error.localizedDescription)")
+            throw CommandFailure("cannot read the spec \(spec): \(error.localizedDescription)")
         }
         let parsed = try ExperimentSpec(toml: text)
         let sweep = try Sweep(parsed)
@@ -56,10 +56,4 @@ public struct RunCommand: ParsableCommand {
         }
         if !summary.failed.isEmpty { throw ExitCode(1) }
     }
-}
-
-/// An error whose message is all the user needs.
-struct CommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,45 @@
+"""Executes notebooks headless with nbclient and reports each one. Exits 1
+when any notebook raises. Usage: run_notebooks.py [NOTEBOOK ...] (default:
+every notebooks/*.ipynb)."""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(arguments):
+    notebooks = [Path(a) for a in arguments] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        print("error: no notebooks found in notebooks/", file=sys.stderr)
+        return 1
+    failed = 0
+    for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
+        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}})
+        started = time.monotonic()
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            failed += 1
+            print(f"FAIL {path.name}\n{error}", file=sys.stderr)
+            continue
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                text = output.get("text", "")
+                for line in text.splitlines():
+                    if line.startswith(("SKIP", "wrote")):
+                        print(f"  {path.stem}: {line}")
+        print(f"ok   {path.name} ({time.monotonic() - started:.1f} s)")
+    print(f"notebooks: {len(notebooks) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

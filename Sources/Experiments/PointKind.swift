@@ -37,6 +37,9 @@ public protocol PointKind: Sendable {
     var resultColumns: [String] { get }
     /// The `[options]` keys it reads, with their defaults.
     var optionDefaults: [String: String] { get }
+    /// Checks the `[options]` values this kind reads; throws a `SpecError`
+    /// naming the key of a bad one. The sweep calls it once per kind used.
+    func check(_ options: SweepOptions) throws
     /// Why `point` cannot run at all, as (spec key, reason), or nil when it can.
     func impossibility(_ point: SweepPoint) -> (key: String, reason: String)?
     /// Runs one point.
@@ -45,6 +48,7 @@ public protocol PointKind: Sendable {
 
 extension PointKind {
     public var optionDefaults: [String: String] { [:] }
+    public func check(_ options: SweepOptions) throws {}
     public func impossibility(_ point: SweepPoint) -> (key: String, reason: String)? { nil }
 }
 

@@ -68,6 +68,7 @@ public struct Sweep: Sendable {
                 }
             }
         }
+        for kind in kinds where used[kind.name] != nil { try kind.check(spec.options) }
         self.points = points
         self.kindsByName = used
         var columns: [String] = []

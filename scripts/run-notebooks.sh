@@ -5,6 +5,8 @@
 # modified: their committed form keeps its outputs cleared.
 #   VMEMLAB_RESULTS=DIR   read CSVs from DIR instead of results/
 #   VMEMLAB_FIGURES=DIR   write PNGs to DIR instead of results/figures/
+#   --check-drawing       run them on notebooks/fixtures/ (synthetic inputs)
+#                         and fail if any notebook skips its figure
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh

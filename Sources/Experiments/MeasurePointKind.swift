@@ -7,7 +7,7 @@ import Foundation
 public struct MeasurePointKind: PointKind {
     public let name = "measure"
     public let mode = ExperimentMode.measure
-    public let workloads = ["chase", "random", "strided", "gups"]
+    public let workloads = ["pointer-chase", "uniform", "strided", "gups"]
     public let strategies = ["native", "nested", "shadow"]
     public let resultColumns = [
         "cycles_per_access", "cycles_p25", "cycles_p75", "native_cycles_per_access",

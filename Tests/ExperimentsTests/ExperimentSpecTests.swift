@@ -9,7 +9,7 @@ import Testing
         repetitions = 2
         [sweep]
         strategies = ["native", "nested"]
-        workloads = ["walk", "chase"]
+        workloads = ["walk", "pointer-chase"]
         sizes = ["64M", 1073741824]
         guest_pages = ["4K", "2M"]
         backings = ["4K", "THP"]
@@ -86,13 +86,13 @@ import Testing
         // the walk kind runs in model mode only
         ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]", "sweep.workloads"),
         // a 1M working set is no whole number of 2M pages
-        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"chase\"]\nsizes=[\"1M\"]\nguest_pages=[\"2M\"]",
+        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"pointer-chase\"]\nsizes=[\"1M\"]\nguest_pages=[\"2M\"]",
          "sweep.sizes"),
         // nor of a 1G backing's pages
-        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"chase\"]\nsizes=[\"64M\"]\nbackings=[\"1G\"]",
+        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"pointer-chase\"]\nsizes=[\"64M\"]\nbackings=[\"1G\"]",
          "sweep.sizes"),
         // the measure kind needs sizes
-        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"chase\"]", "sweep.sizes"),
+        ("name = \"x\"\nmode = \"measure\"\n[sweep]\nstrategies=[\"nested\"]\nworkloads=[\"pointer-chase\"]", "sweep.sizes"),
     ])
     func anImpossibleCombinationIsAnErrorNamingTheKey(toml: String, key: String) throws {
         let spec = try ExperimentSpec(toml: toml)

@@ -59,7 +59,7 @@ import Testing
             mode = "measure"
             [sweep]
             strategies = ["nested"]
-            workloads = ["chase"]
+            workloads = ["pointer-chase"]
             sizes = ["4M"]
             """)
         let point = try #require(try Sweep(spec).points.first)

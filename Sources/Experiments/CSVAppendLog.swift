@@ -13,6 +13,8 @@ public enum CSVAppendError: Error, CustomStringConvertible {
     case headerMismatch(path: String, found: [String], expected: [String])
     /// The file's complete records do not parse.
     case unreadable(path: String, CSVReadError)
+    /// Another process holds the file open for appending.
+    case busy(path: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum CSVAppendError: Error, CustomStringConvertible {
                 + "this run writes; use another --out directory or remove the file"
         case let .unreadable(path, error):
             "\(path): \(error)"
+        case let .busy(path):
+            "\(path) is being written by another process (another vmemlab run of the same sweep and shard?)"
         }
     }
 }
@@ -31,7 +35,8 @@ public enum CSVAppendError: Error, CustomStringConvertible {
 /// `kill -9` at any moment. Each record goes to an `O_APPEND` descriptor in
 /// a single `write(2)` and is then `fsync`ed. Opening the file validates it
 /// and cuts off a last record without its line break, which is all a kill
-/// in mid-write can leave, so a reader never sees a partial row.
+/// in mid-write can leave, so a reader never sees a partial row. An
+/// exclusive `flock` keeps a second writer out.
 public struct CSVAppendLog: ~Copyable {
     /// The file.
     public let url: URL
@@ -50,6 +55,13 @@ public struct CSVAppendLog: ~Copyable {
         let path = url.path
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CSVAppendError.system(call: "open", path: path, errno: errno) }
+        // One writer at a time; the lock goes with the descriptor.
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK { throw CSVAppendError.busy(path: path) }
+            throw CSVAppendError.system(call: "flock", path: path, errno: code)
+        }
         do {
             existingRecords = try Self.recover(fd: fd, path: path, columns: columns)
         } catch {

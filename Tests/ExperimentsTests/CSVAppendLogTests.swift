@@ -53,3 +53,17 @@ import Testing
         #expect(throws: CSVAppendError.self) { _ = try CSVAppendLog(url: url, columns: ["id", "text"]) }
     }
 }
+
+@Suite struct CSVAppendLogLockTests {
+    @Test func aSecondWriterIsRefusedWhileTheFirstHasTheFile() throws {
+        let url = try temporaryDirectory().appendingPathComponent("log.csv")
+        let first = try CSVAppendLog(url: url, columns: ["id"])
+        #expect {
+            _ = try CSVAppendLog(url: url, columns: ["id"])
+        } throws: { error in
+            if case .busy = error as? CSVAppendError { return true }
+            return false
+        }
+        try first.append(["1"])
+    }
+}

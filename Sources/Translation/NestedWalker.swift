@@ -120,7 +120,14 @@
         case let .npt(root, controls):
             let walker = PageWalker(controls: controls)
             var forwarded = StepObserver(inner: observer, step: step)
-            let result = walker.walk(guestPhysical, access: MemoryAccess(access, .user), root: root,
+            // A guest-physical address has no canonical form: one the nested
+            // tables reach goes to the 1D walker sign-extended from its top
+            // bit, which selects the same entries and the same page offset.
+            let reach = controls.mode.addressBits
+            let walked = guestPhysical >> reach == 0
+                ? UInt64(bitPattern: Int64(bitPattern: guestPhysical &<< (64 &- reach)) &>> (64 &- reach))
+                : guestPhysical
+            let result = walker.walk(walked, access: MemoryAccess(access, .user), root: root,
                                      memory: &memory, observer: &forwarded, dimension: .nested)
             observer = forwarded.inner
             switch result {

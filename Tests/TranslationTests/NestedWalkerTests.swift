@@ -305,6 +305,57 @@ struct NestedWalkerTests {
         #expect(references.allSatisfy { $0.dimension == .nested })
     }
 
+    @Test("only the guest entry whose A update meets a read-only EPT entry stays unchanged; the walk exits there")
+    func readOnlyPageTablePageOnly() throws {
+        let fixture = try Self.fixture(Self.fourKShape, .ept(accessedDirty: false))
+        let pageTable = fixture.guestEntryGuestPhysical(level: 1) & ~0xFFF
+        fixture.setNestedEntry(fixture.nestedEntry(of: pageTable, level: 1) & ~2, of: pageTable, level: 1)
+        let pteBefore = fixture.guestEntry(level: 1)
+        let (result, _) = Self.walk(fixture, .userRead)
+        #expect(result == .eptViolation([.write, .readable, .executable, .linearAddressValid],
+                                        guestPhysical: fixture.guestEntryGuestPhysical(level: 1), level: 1))
+        #expect(fixture.guestEntry(level: 1) == pteBefore, "the PTE is unchanged")
+        for level in 2...4 {
+            #expect(fixture.guestEntry(level: level) & (1 << 5) != 0,
+                    "\(levelName(level))E: its A update came first, through writable EPT, as hardware does it in walk order")
+        }
+    }
+
+    @Test("guest fetches need EPT execute on the final address only; guest tables are read, not fetched")
+    func fetchNeedsExecuteOnTheFinalAddressOnly() throws {
+        let readWrite: UInt64 = 0x3 | (6 << 3)
+        var fixture = try Self.fixture(Self.fourKShape, .ept(accessedDirty: false), tableRegionBits: readWrite)
+        var (result, _) = Self.walk(fixture, MemoryAccess(.fetch, .user))
+        guard case .translated = result else {
+            Issue.record("a fetch through non-executable guest tables translates, got \(result)")
+            return
+        }
+        fixture = try Self.fixture(Self.fourKShape, .ept(accessedDirty: false), dataBits: readWrite)
+        (result, _) = Self.walk(fixture, MemoryAccess(.fetch, .supervisor))
+        #expect(result == .eptViolation([.fetch, .readable, .writable, .linearAddressValid, .finalTranslation],
+                                        guestPhysical: fixture.sampleGuestPhysical, level: 1))
+    }
+
+    @Test("NPT: XD on the nested leaf of the final address denies a fetch with I/D and bit 32")
+    func nptExecuteDisable() throws {
+        let dataBits = PageTableEntry.Flags([.present, .writable, .user, .executeDisable]).rawValue
+        let fixture = try Self.fixture(Self.fourKShape, .npt, dataBits: dataBits)
+        let (result, _) = Self.walk(fixture, MemoryAccess(.fetch, .supervisor))
+        #expect(result == .nestedPageFault(exitInfo1: (1 << 32) | 0b1_0101, guestPhysical: fixture.sampleGuestPhysical,
+                                           level: 1))
+    }
+
+    @Test("NPT: a guest A update through a read-only nested leaf faults as a user write, bit 33")
+    func nptGuestAccessedUpdateMeetsReadOnlyLeaf() throws {
+        let readOnly = PageTableEntry.Flags([.present, .user]).rawValue
+        let fixture = try Self.fixture(Self.fourKShape, .npt, tableRegionBits: readOnly)
+        let before = (1...4).map { fixture.guestEntry(level: $0) }
+        let (result, _) = Self.walk(fixture, .userRead)
+        #expect(result == .nestedPageFault(exitInfo1: (1 << 33) | 0b111,
+                                           guestPhysical: fixture.guestEntryGuestPhysical(level: 4), level: 1))
+        #expect((1...4).map { fixture.guestEntry(level: $0) } == before)
+    }
+
     // MARK: NPT: nested accesses are user accesses
 
     @Test("NPT: a nested entry with U/S = 0 faults; EXITINFO1 bit 33 for a guest table, bit 32 for the final address",

@@ -27,6 +27,9 @@ public struct RunCommand: ParsableCommand {
     @Flag(help: "Print nothing but errors: no progress, no summary.")
     var quiet = false
 
+    @Flag(help: "List the points (id, shard's share, label) and exit without running.")
+    var list = false
+
     public init() {}
 
     public func validate() throws {
@@ -42,9 +45,16 @@ public struct RunCommand: ParsableCommand {
         }
         let parsed = try ExperimentSpec(toml: text)
         let sweep = try Sweep(parsed)
+        let selected = shard.flatMap(Shard.init) ?? .all
+        if list {
+            let mine = sweep.points.filter { selected.contains(pointID: $0.id) }
+            for point in mine { print("\(point.id)  \(point.label)") }
+            print("\(mine.count) of \(sweep.points.count) points\(selected.count > 1 ? " in shard \(selected)" : "")")
+            return
+        }
         let metadata = RunMetadata.collect(seed: parsed.seed, specHash: parsed.hash)
         let runner = SweepRunner(sweep: sweep, outputDirectory: URL(fileURLWithPath: out),
-                                 shard: shard.flatMap(Shard.init) ?? .all, metadata: metadata)
+                                 shard: selected, metadata: metadata)
         let summary = try runner.run(progress: SweepProgress(quiet: quiet))
         for failure in summary.failed {
             FileHandle.standardError.write(Data("error: point \(failure.id) (\(failure.label)): \(failure.error)\n".utf8))

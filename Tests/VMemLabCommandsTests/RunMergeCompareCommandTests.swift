@@ -40,6 +40,13 @@ struct RunMergeCompareCommandTests {
         #expect(Set(table.rows.map { $0[refs] }) == ["24", "19", "15"])
     }
 
+    @Test func listRunsNothing() throws {
+        let spec = try temporaryFile(Self.spec, name: "cli.toml")
+        let out = URL(fileURLWithPath: spec).deletingLastPathComponent().appendingPathComponent("listed")
+        #expect(runCommand(["run", spec, "--out", out.path, "--list", "--shard", "1/2"]) == nil)
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
     @Test func aBadSpecFailsWithItsKey() throws {
         let spec = try temporaryFile(Self.spec.replacingOccurrences(of: "guest_pages", with: "guest_page"))
         let error = try #require(runCommand(["run", spec, "--quiet"]))

@@ -36,34 +36,17 @@ public struct Sweep: Sendable {
                     if axes.contains(.workingSet) && spec.workingSets == nil {
                         throw SpecError(key: "sweep.sizes", "missing; workload '\(workload)' needs working-set sizes")
                     }
-                    func values<T>(_ axis: SweepAxes, _ list: [T]) -> [T?] { axes.contains(axis) ? list.map { $0 } : [nil] }
-                    for size in values(.workingSet, spec.workingSets ?? []) {
-                        for guestPage in values(.guestPage, spec.guestPages) {
-                            for backing in values(.backing, spec.backings) {
-                                for guestLevels in values(.guestLevels, spec.guestLevels) {
-                                    for hostLevels in values(.hostLevels, spec.hostLevels) {
-                                        for placement in values(.placement, spec.placements) {
-                                            for repetition in 0..<spec.repetitions {
-                                                var point = SweepPoint(
-                                                    mode: mode, kind: kind.name, strategy: strategy, workload: workload,
-                                                    workingSetBytes: size, guestPage: guestPage, backing: backing,
-                                                    guestLevels: guestLevels, hostLevels: hostLevels,
-                                                    placement: placement, repetition: repetition)
-                                                try Self.check(point, kind: kind)
-                                                let id = point.id
-                                                guard seen.insert(id).inserted else { continue }
-                                                var hash = StableHash()
-                                                hash.combine(String(spec.seed))
-                                                hash.combine(id)
-                                                point.seed = hash.value
-                                                point.index = points.count
-                                                points.append(point)
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                    for var point in Self.expand(spec, mode: mode, kind: kind.name, strategy: strategy,
+                                                 workload: workload, axes: axes) {
+                        try Self.check(point, kind: kind)
+                        let id = point.id
+                        guard seen.insert(id).inserted else { continue }
+                        var hash = StableHash()
+                        hash.combine(String(spec.seed))
+                        hash.combine(id)
+                        point.seed = hash.value
+                        point.index = points.count
+                        points.append(point)
                     }
                 }
             }
@@ -80,6 +63,39 @@ public struct Sweep: Sendable {
 
     /// The kind that runs `point`.
     public func kind(of point: SweepPoint) -> (any PointKind)? { kindsByName[point.kind] }
+
+    /// The product of the axes in `axes`, in the spec's order, the first
+    /// axis varying slowest; the others stay nil.
+    private static func expand(_ spec: ExperimentSpec, mode: ExperimentMode, kind: String, strategy: String,
+                               workload: String, axes: SweepAxes) -> [SweepPoint] {
+        var points = [SweepPoint(mode: mode, kind: kind, strategy: strategy, workload: workload, workingSetBytes: nil,
+                                 guestPage: nil, backing: nil, guestLevels: nil, hostLevels: nil, placement: nil,
+                                 repetition: 0)]
+        func along<T>(_ axis: SweepAxes, _ values: [T], _ set: (inout SweepPoint, T) -> Void) {
+            guard axes.contains(axis) else { return }
+            points = points.flatMap { point in
+                values.map { value in
+                    var next = point
+                    set(&next, value)
+                    return next
+                }
+            }
+        }
+        along(.workingSet, spec.workingSets ?? []) { $0.workingSetBytes = $1 }
+        along(.guestPage, spec.guestPages) { $0.guestPage = $1 }
+        along(.backing, spec.backings) { $0.backing = $1 }
+        along(.guestLevels, spec.guestLevels) { $0.guestLevels = $1 }
+        along(.hostLevels, spec.hostLevels) { $0.hostLevels = $1 }
+        along(.placement, spec.placements) { $0.placement = $1 }
+        points = points.flatMap { point in
+            (0..<spec.repetitions).map { repetition in
+                var next = point
+                next.repetition = repetition
+                return next
+            }
+        }
+        return points
+    }
 
     /// Combinations no kind can run, whatever the host.
     private static func check(_ point: SweepPoint, kind: any PointKind) throws {

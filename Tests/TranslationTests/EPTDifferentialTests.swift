@@ -41,7 +41,9 @@ struct EPTDifferentialTests {
             }
             for _ in 0..<6 {
                 guard let target = mapped.randomElement(using: &random) else { break }
-                let level = Int.random(in: target.size.leafLevel...mode.levels, using: &random)
+                // Half the flips hit a leaf: upper entries are shared by every mapping.
+                let level = Bool.random(using: &random)
+                    ? target.size.leafLevel : Int.random(in: target.size.leafLevel...mode.levels, using: &random)
                 guard let entry = builder.entryAddress(of: target.address, level: level, memory: memory) else { continue }
                 var flippable: [UInt64] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, UInt64(maxPhysical - 1)]
                 if maxPhysical < 52 { flippable.append(UInt64(maxPhysical)) }

@@ -159,3 +159,18 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
     /// (`MAP_HUGE_SHIFT`, `MFD_HUGE_SHIFT`).
     private static let hugeSizeShift: Int32 = 26
 }
+
+extension GuestMemoryRegion {
+    /// Writes one byte into every page of the region (every 4 KiB, or every
+    /// hugetlb page) from `threads` threads bound round-robin to the policy's
+    /// nodes, faulting in whatever is not yet present.
+    public func touch(threads: Int = 1) throws(GuestMemoryError) {
+        guard threads >= 1 else { throw .invalidThreadCount(threads) }
+        do {
+            try PrefaultThreads.touch(baseAddress, length: size, stride: backing.isHugetlb ? backing.pageBytes : 4096,
+                                      threads: threads, nodes: policy.nodes)
+        } catch {
+            throw .system(error)
+        }
+    }
+}

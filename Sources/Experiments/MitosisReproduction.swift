@@ -81,8 +81,8 @@ public struct MitosisReproduction: Reproduction {
         var parameters = MitosisGUPSModel.Parameters()
         parameters.seed = context.seed
         if context.quick {
-            parameters.updates = 50_000
-            parameters.warmupUpdates = 10_000
+            parameters.updates = 20_000
+            parameters.warmupUpdates = 5_000
         }
         let points = try Self.points(parameters: parameters)
         let checks = Self.shapeChecks(points)

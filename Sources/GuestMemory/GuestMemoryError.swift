@@ -18,6 +18,8 @@ public enum GuestMemoryError: Error, Equatable, Sendable, CustomStringConvertibl
     case hugepageSizeUnsupported(pageBytes: Int)
     /// The hugetlbfs pool has too few free pages for the region.
     case hugepagesNotReserved(pageBytes: Int, needed: Int, available: Int, total: Int, node: Int?)
+    /// The prefault cannot work with the backing.
+    case prefaultUnsupported(Prefault, MemoryBacking, reason: String)
     /// A prefault thread count below one.
     case invalidThreadCount(Int)
 
@@ -46,6 +48,8 @@ public enum GuestMemoryError: Error, Equatable, Sendable, CustomStringConvertibl
             let place = node.map { " on node \($0)" } ?? ""
             return "the region needs \(needed) free \(ByteCount(pageBytes)) hugepages\(place) but only \(available) "
                 + "of \(total) are free; reserve them as root with: echo \(total + needed - available) > \(pool)/nr_hugepages"
+        case let .prefaultUnsupported(prefault, backing, reason):
+            return "prefault \(prefault) does not work with the \(backing) backing: \(reason)"
         case let .invalidThreadCount(count):
             return "prefault needs at least one thread, not \(count)"
         }

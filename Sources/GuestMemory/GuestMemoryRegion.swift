@@ -66,9 +66,16 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
         if backing.isHugetlb {
             try Self.checkPool(configuration, host: host)
         }
+        if configuration.prefault == .mapPopulate && backing == .transparentHuge {
+            throw .prefaultUnsupported(.mapPopulate, backing, reason: "MADV_HUGEPAGE can only follow mmap; use populate or touch")
+        }
         let mapping: Mapping
         do throws(SystemCallError) {
-            mapping = try Self.map(configuration)
+            if configuration.prefault == .mapPopulate && host.numa.syscallsAllowed && policy != .local {
+                mapping = try Self.mapUnderThreadPolicy(configuration)
+            } else {
+                mapping = try Self.map(configuration)
+            }
         } catch let error where error.errno == ENOMEM && backing.isHugetlb {
             throw Self.poolShortage(configuration, host: host) ?? .system(error)
         } catch {
@@ -84,7 +91,7 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
                 try NUMASystemCalls.bind(mapping.base, length: size, policy: policy)
             }
             switch configuration.prefault {
-            case .lazy: break
+            case .lazy, .mapPopulate: break
             case .populate: try mapping.advise(MADV_POPULATE_WRITE, name: "MADV_POPULATE_WRITE")
             case let .touch(threads):
                 try PrefaultThreads.touch(mapping.base, length: size, stride: backing.isHugetlb ? backing.pageBytes : 4096,
@@ -128,11 +135,31 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
         return .hugepagesNotReserved(pageBytes: pageBytes, needed: needed, available: pool.available, total: pool.total, node: nil)
     }
 
+    /// Maps with `MAP_POPULATE` while the calling thread's policy is the
+    /// region's, since the pages are faulted inside mmap, before mbind can
+    /// apply; then restores the thread's policy. If that fails, the mapping
+    /// is unmapped and the error thrown.
+    /// The corresponding C function is `set_mempolicy`.
+    private static func mapUnderThreadPolicy(_ configuration: Configuration) throws(SystemCallError) -> Mapping {
+        let saved = try NUMASystemCalls.threadPolicy()
+        try NUMASystemCalls.setThreadPolicy(mode: configuration.policy.mode, nodes: configuration.policy.nodes)
+        let mapping: Mapping
+        do {
+            mapping = try map(configuration)
+        } catch {
+            try? NUMASystemCalls.setThreadPolicy(mode: saved.mode, nodes: saved.nodes)
+            throw error
+        }
+        try NUMASystemCalls.setThreadPolicy(mode: saved.mode, nodes: saved.nodes)
+        return mapping
+    }
+
     /// Maps the range for `configuration`'s backing and sharing.
     private static func map(_ configuration: Configuration) throws(SystemCallError) -> Mapping {
         let protection = PROT_READ | PROT_WRITE
         var flags = configuration.sharing == .shared ? MAP_SHARED : MAP_PRIVATE
         if !configuration.reserve { flags |= MAP_NORESERVE }
+        if configuration.prefault == .mapPopulate { flags |= MAP_POPULATE }
         let backing = configuration.backing
         switch backing {
         case .anonymous4K:

@@ -61,6 +61,11 @@ public enum Prefault: Hashable, Sendable, CustomStringConvertible {
     /// and the huge-page advice are in place, which `MAP_POPULATE` at mmap
     /// time cannot honour.
     case populate
+    /// `MAP_POPULATE`: mmap itself faults every page in, while the calling
+    /// thread's policy is set to the region's (`set_mempolicy`) so that the
+    /// pages land where the policy says. Not for THP: its huge-page advice
+    /// can only come after mmap, too late for the pages faulted inside it.
+    case mapPopulate
     /// `threads` threads, each bound to one of the policy's nodes
     /// (`numa_run_on_node`) and writing one byte per page of its share.
     case touch(threads: Int)
@@ -69,6 +74,7 @@ public enum Prefault: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .lazy: "lazy"
         case .populate: "populate"
+        case .mapPopulate: "map-populate"
         case let .touch(threads): "touch(\(threads) threads)"
         }
     }

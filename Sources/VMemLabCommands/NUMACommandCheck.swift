@@ -29,8 +29,11 @@ public struct NUMACheckCommand: ParsableCommand {
     @Flag(help: "Prefault the region while making it, instead of touching it afterwards.")
     var prefault = false
 
-    @Option(help: "Prefault with this many threads bound to the policy's nodes (default: the kernel's MADV_POPULATE_WRITE).")
+    @Option(help: "Prefault with this many threads bound to the policy's nodes (default: MADV_POPULATE_WRITE after the policy is set).")
     var threads: Int?
+
+    @Flag(help: "Prefault with MAP_POPULATE inside mmap, under the policy as the thread's policy (not for THP).")
+    var mapPopulate = false
 
     @Flag(help: "Map the memory shared (MAP_SHARED) instead of private.")
     var shared = false
@@ -46,6 +49,8 @@ public struct NUMACheckCommand: ParsableCommand {
     public func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
         if threads != nil && !prefault { throw ValidationError("--threads applies only with --prefault") }
+        if mapPopulate && !prefault { throw ValidationError("--map-populate applies only with --prefault") }
+        if mapPopulate && threads != nil { throw ValidationError("choose --map-populate or --threads, not both") }
         if memfd && !backing.isHugetlb { throw ValidationError("--memfd applies only to the 2M and 1G backings") }
     }
 
@@ -115,7 +120,7 @@ public struct NUMACheckCommand: ParsableCommand {
             case .bind, .interleave, .weightedInterleave: chosen = memoryNodes
             }
         }
-        let prefault: Prefault = !prefault ? .lazy : threads.map { .touch(threads: $0) } ?? .populate
+        let prefault: Prefault = !prefault ? .lazy : mapPopulate ? .mapPopulate : threads.map { .touch(threads: $0) } ?? .populate
         return GuestMemoryRegion.Configuration(
             size: size.bytes, backing: backing, policy: try policy.policy(nodes: chosen), sharing: shared ? .shared : .private,
             prefault: prefault, hugetlbSource: memfd ? .memfd : .anonymous)

@@ -80,6 +80,39 @@ struct GuestMemoryRegionTests {
         }
     }
 
+    @Test("MAP_POPULATE under the thread's policy places every page and restores the thread's policy",
+          .enabled(if: numaAllowed, "needs the NUMA system calls"))
+    func mapPopulate() throws {
+        let before = try MemoryPolicy.currentThreadPolicy()
+        let region = try GuestMemoryRegion(.init(size: 4 << 20, policy: .bind([0]), prefault: .mapPopulate), host: Self.host)
+        let report = try region.verifyPlacement()
+        #expect(report.allPages(on: 0))
+        #expect(report.pagesNotPresent == 0)
+        let after = try MemoryPolicy.currentThreadPolicy()
+        #expect(after.mode == before.mode && after.nodes == before.nodes)
+    }
+
+    @Test("MAP_POPULATE is refused for THP, which needs its advice before the faults")
+    func mapPopulateTHP() {
+        #expect(throws: GuestMemoryError.prefaultUnsupported(.mapPopulate, .transparentHuge,
+                                                             reason: "MADV_HUGEPAGE can only follow mmap; use populate or touch")) {
+            _ = try GuestMemoryRegion(.init(size: 4 << 20, backing: .transparentHuge, prefault: .mapPopulate), host: Self.host)
+        }
+    }
+
+    @Test("a hugetlb 2M region can be prefaulted by MAP_POPULATE",
+          .enabled(if: HugepageReservation.possible, "needs root to reserve 2M hugepages through /proc/sys/vm/nr_hugepages"))
+    func hugetlbMapPopulate() throws {
+        try HugepageReservation.with(pages: 2) {
+            let region = try GuestMemoryRegion(
+                .init(size: 4 << 20, backing: .hugetlb2M, policy: Self.numaAllowed ? .bind([0]) : .local, prefault: .mapPopulate),
+                host: .probe())
+            let report = try region.verifyPlacement()
+            #expect(report.hugetlbBytes == 4 << 20)
+            #expect(report.pagesNotPresent == 0)
+        }
+    }
+
     @Test("a region is unmapped when it goes away")
     func unmapsOnDeinit() throws {
         var base: UnsafeMutableRawPointer?

@@ -18,6 +18,8 @@ public enum GuestMemoryError: Error, Equatable, Sendable, CustomStringConvertibl
     case hugepageSizeUnsupported(pageBytes: Int)
     /// The hugetlbfs pool has too few free pages for the region.
     case hugepagesNotReserved(pageBytes: Int, needed: Int, available: Int, total: Int, node: Int?)
+    /// A policy segment is empty, outside the region, or not on page boundaries.
+    case segmentOutOfRange(offset: Int, length: Int, size: Int, backing: MemoryBacking)
     /// The prefault cannot work with the backing.
     case prefaultUnsupported(Prefault, MemoryBacking, reason: String)
     /// A prefault thread count below one.
@@ -48,6 +50,9 @@ public enum GuestMemoryError: Error, Equatable, Sendable, CustomStringConvertibl
             let place = node.map { " on node \($0)" } ?? ""
             return "the region needs \(needed) free \(ByteCount(pageBytes)) hugepages\(place) but only \(available) "
                 + "of \(total) are free; reserve them as root with: echo \(total + needed - available) > \(pool)/nr_hugepages"
+        case let .segmentOutOfRange(offset, length, size, backing):
+            return "a policy segment of \(ByteCount(length)) at offset \(ByteCount(offset)) does not fit a \(ByteCount(size)) region "
+                + "on \(ByteCount(backing.pageBytes)) boundaries (the \(backing) backing's page size)"
         case let .prefaultUnsupported(prefault, backing, reason):
             return "prefault \(prefault) does not work with the \(backing) backing: \(reason)"
         case let .invalidThreadCount(count):

@@ -23,6 +23,9 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
         public var reserve: Bool
         /// Where hugetlb pages come from; ignored by other backings.
         public var hugetlbSource: HugetlbSource
+        /// Parts with their own policy, which overrides `policy` there. Each
+        /// starts and ends on a multiple of the backing's page size.
+        public var segments: [PolicySegment] = []
 
         public init(size: Int, backing: MemoryBacking = .anonymous4K, policy: MemoryPolicy = .local,
                     sharing: MemorySharing = .private, prefault: Prefault = .lazy, reserve: Bool = true,
@@ -62,6 +65,15 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
         guard size > 0 else { throw .zeroSize }
         guard size % backing.pageBytes == 0 else { throw .sizeNotMultiple(size: size, backing: backing) }
         try host.validate(policy)
+        for segment in configuration.segments {
+            guard segment.offset >= 0, segment.length > 0, segment.offset + segment.length <= size,
+                  segment.offset % backing.pageBytes == 0, segment.length % backing.pageBytes == 0
+            else { throw .segmentOutOfRange(offset: segment.offset, length: segment.length, size: size, backing: backing) }
+            try host.validate(segment.policy)
+        }
+        if configuration.prefault == .mapPopulate && !configuration.segments.isEmpty {
+            throw .prefaultUnsupported(.mapPopulate, backing, reason: "one MAP_POPULATE cannot follow several policies; use populate or touch")
+        }
         if case let .touch(threads) = configuration.prefault, threads < 1 { throw .invalidThreadCount(threads) }
         if backing.isHugetlb {
             try Self.checkPool(configuration, host: host)
@@ -89,13 +101,19 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
             }
             if host.numa.syscallsAllowed {
                 try NUMASystemCalls.bind(mapping.base, length: size, policy: policy)
+                for segment in configuration.segments {
+                    try NUMASystemCalls.bind(mapping.base + segment.offset, length: segment.length, policy: segment.policy)
+                }
             }
             switch configuration.prefault {
             case .lazy, .mapPopulate: break
             case .populate: try mapping.advise(MADV_POPULATE_WRITE, name: "MADV_POPULATE_WRITE")
             case let .touch(threads):
-                try PrefaultThreads.touch(mapping.base, length: size, stride: backing.isHugetlb ? backing.pageBytes : 4096,
-                                          threads: threads, nodes: host.numa.syscallsAllowed ? policy.nodes : [])
+                for part in Self.touchPlan(configuration) {
+                    try PrefaultThreads.touch(mapping.base + part.range.lowerBound, length: part.range.count,
+                                              stride: backing.isHugetlb ? backing.pageBytes : 4096,
+                                              threads: threads, nodes: host.numa.syscallsAllowed ? part.nodes : [])
+                }
             }
         } catch let error where error.errno == ENOMEM && backing.isHugetlb {
             throw Self.poolShortage(configuration, host: host) ?? .system(error)
@@ -104,6 +122,23 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
         }
         self.mapping = mapping
         self.configuration = configuration
+    }
+
+    /// The parts of the region to touch, each with the nodes its touching
+    /// threads are bound to: every segment, and the gaps between them under
+    /// the region's policy.
+    static func touchPlan(_ configuration: Configuration) -> [(range: Range<Int>, nodes: NodeSet)] {
+        var plan: [(range: Range<Int>, nodes: NodeSet)] = []
+        var next = 0
+        for segment in configuration.segments.sorted(by: { $0.offset < $1.offset }) {
+            if segment.offset > next { plan.append((next..<segment.offset, configuration.policy.nodes)) }
+            if segment.range.upperBound > next {
+                plan.append((max(next, segment.offset)..<segment.range.upperBound, segment.policy.nodes))
+                next = segment.range.upperBound
+            }
+        }
+        if next < configuration.size { plan.append((next..<configuration.size, configuration.policy.nodes)) }
+        return plan
     }
 
     /// Checks the pool before mapping, when the pages must exist now: with a

@@ -55,6 +55,19 @@ enum NUMASystemCalls {
         return Int(node)
     }
 
+    /// The policy mode and nodes of the mapping holding `address`.
+    /// The corresponding C function is `get_mempolicy` with `MPOL_F_ADDR`.
+    static func policy(at address: UnsafeRawPointer) throws(SystemCallError) -> (mode: Int32, nodes: NodeSet) {
+        var mode: Int32 = 0
+        var mask = [UInt](repeating: 0, count: maskWords)
+        _ = try mask.withUnsafeMutableBufferPointer { words throws(SystemCallError) in
+            try systemCall("get_mempolicy") {
+                get_mempolicy(&mode, words.baseAddress, maxNode - 1, UnsafeMutableRawPointer(mutating: address), UInt32(MPOL_F_ADDR))
+            }
+        }
+        return (mode, nodes(in: mask))
+    }
+
     /// The node of each page in `pages` (or a negative errno per page, such
     /// as `-ENOENT` for a page not present), without moving any.
     /// The corresponding C function is `move_pages` with null nodes.

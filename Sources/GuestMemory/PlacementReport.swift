@@ -63,17 +63,27 @@ extension GuestMemoryRegion {
     /// The corresponding C function is `move_pages` with null nodes; the
     /// counters come from `/proc/self/smaps`.
     public func verifyPlacement() throws(GuestMemoryError) -> PlacementReport {
+        try verifyPlacement(of: 0..<size)
+    }
+
+    /// The same for the bytes `range` of the region (such as one guest
+    /// node's), whose bounds are multiples of the base page size. The smaps
+    /// counters cover the mappings that overlap the range.
+    public func verifyPlacement(of range: Range<Int>) throws(GuestMemoryError) -> PlacementReport {
         let basePage = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let pages = size / basePage
+        precondition(range.lowerBound >= 0 && range.upperBound <= size && range.lowerBound % basePage == 0
+                     && range.count % basePage == 0, "\(range) is not a page-aligned range of the region")
+        let pages = range.count / basePage
+        let first = baseAddress + range.lowerBound
         var perNode: [Int: Int] = [:], notPresent = 0, errors: [String: Int] = [:]
         let chunk = 4096
         var addresses = [UnsafeMutableRawPointer?](repeating: nil, count: chunk)
         var status = [Int32](repeating: 0, count: chunk)
-        var first = 0
+        var done = 0
         do throws(SystemCallError) {
-            while first < pages {
-                let count = min(chunk, pages - first)
-                for index in 0..<count { addresses[index] = baseAddress + (first + index) * basePage }
+            while done < pages {
+                let count = min(chunk, pages - done)
+                for index in 0..<count { addresses[index] = first + (done + index) * basePage }
                 try addresses.withUnsafeMutableBufferPointer { pointers throws(SystemCallError) in
                     try status.withUnsafeMutableBufferPointer { results throws(SystemCallError) in
                         try NUMASystemCalls.nodes(of: .init(rebasing: pointers[..<count]), status: .init(rebasing: results[..<count]))
@@ -88,14 +98,14 @@ extension GuestMemoryRegion {
                         errors[SystemCallError.name(ofErrno: -value), default: 0] += 1
                     }
                 }
-                first += count
+                done += count
             }
         } catch {
             throw .system(error)
         }
         let text: String
         do { text = try SystemFiles.read("/proc/self/smaps") } catch { throw .system(error) }
-        let start = UInt(bitPattern: baseAddress), end = start + UInt(size)
+        let start = UInt(bitPattern: first), end = start + UInt(range.count)
         let entries = SmapsEntry.overlapping(SmapsEntry.parse(text), start: start, end: end)
         func sum(_ names: String...) -> Int { entries.reduce(0) { total, entry in names.reduce(total) { $0 + entry[$1] } } }
         return PlacementReport(

@@ -117,7 +117,7 @@ public enum MitosisGUPSModel {
         }
 
         // The updates, drawn up front so that only touched pages are mapped.
-        var random = SplitMix64(seed: parameters.seed)
+        var random = GUPSRandom(seed: parameters.seed)
         let total = parameters.warmupUpdates + parameters.updates
         let words = parameters.tableBytes / 8
         let offsets = (0..<total).map { _ in (random.next() % words) &* 8 }
@@ -176,8 +176,8 @@ public enum MitosisGUPSModel {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): a small seeded generator.
-struct SplitMix64 {
+/// The updates' random stream: SplitMix64 (Steele, Lea, Flood, OOPSLA 2014).
+struct GUPSRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

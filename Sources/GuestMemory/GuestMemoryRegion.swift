@@ -60,7 +60,7 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
     /// Maps, advises, places and (if asked) prefaults a region.
     /// - Throws: `GuestMemoryError`, naming the failed system call and its
     ///   errno, the missing node, the hugepages to reserve, or the bad size.
-    public init(_ configuration: Configuration, host: HostEnvironment = .probe()) throws(GuestMemoryError) {
+    public init(_ configuration: Configuration, host: HostMemoryEnvironment = .probe()) throws(GuestMemoryError) {
         let size = configuration.size, backing = configuration.backing, policy = configuration.policy
         guard size > 0 else { throw .zeroSize }
         guard size % backing.pageBytes == 0 else { throw .sizeNotMultiple(size: size, backing: backing) }
@@ -143,7 +143,7 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
 
     /// Checks the pool before mapping, when the pages must exist now: with a
     /// reservation or a prefault. A `bind` to nodes also needs them there.
-    private static func checkPool(_ configuration: Configuration, host: HostEnvironment) throws(GuestMemoryError) {
+    private static func checkPool(_ configuration: Configuration, host: HostMemoryEnvironment) throws(GuestMemoryError) {
         let pageBytes = configuration.backing.pageBytes
         guard let pool = host.pool(pageBytes: pageBytes) else { throw .hugepageSizeUnsupported(pageBytes: pageBytes) }
         let needed = configuration.size / pageBytes
@@ -162,7 +162,7 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
     }
 
     /// The shortage error from a fresh look at the pool, if it is short.
-    private static func poolShortage(_ configuration: Configuration, host: HostEnvironment) -> GuestMemoryError? {
+    private static func poolShortage(_ configuration: Configuration, host: HostMemoryEnvironment) -> GuestMemoryError? {
         let pageBytes = configuration.backing.pageBytes
         guard let pool = HugepagePool.probe(pageBytes: pageBytes) else { return nil }
         let needed = configuration.size / pageBytes
@@ -224,13 +224,16 @@ public struct GuestMemoryRegion: ~Copyable, @unchecked Sendable {
 
 extension GuestMemoryRegion {
     /// Writes one byte into every page of the region (every 4 KiB, or every
-    /// hugetlb page) from `threads` threads bound round-robin to the policy's
-    /// nodes, faulting in whatever is not yet present.
+    /// hugetlb page) from `threads` threads bound round-robin to the nodes of
+    /// the policy of each part (see `segments`), faulting in whatever is not
+    /// yet present.
     public func touch(threads: Int = 1) throws(GuestMemoryError) {
         guard threads >= 1 else { throw .invalidThreadCount(threads) }
         do {
-            try PrefaultThreads.touch(baseAddress, length: size, stride: backing.isHugetlb ? backing.pageBytes : 4096,
-                                      threads: threads, nodes: policy.nodes)
+            for part in Self.touchPlan(configuration) {
+                try PrefaultThreads.touch(baseAddress + part.range.lowerBound, length: part.range.count,
+                                          stride: backing.isHugetlb ? backing.pageBytes : 4096, threads: threads, nodes: part.nodes)
+            }
         } catch {
             throw .system(error)
         }

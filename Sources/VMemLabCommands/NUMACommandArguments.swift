@@ -1,7 +1,7 @@
 import ArgumentParser
 import GuestMemory
 
-extension ByteCount: ExpressibleByArgument {
+extension GuestMemory.ByteCount: ExpressibleByArgument {
     /// Parses `4096`, `64K`, `64M`, `2G` or `1T`.
     public init?(argument: String) { self.init(parsing: argument) }
     public var defaultValueDescription: String { description }

@@ -24,7 +24,7 @@ public struct NUMACheckCommand: ParsableCommand {
     var nodes: NodeSet?
 
     @Option(help: "The region size, such as 64M or 2G; a multiple of the backing's page size.")
-    var size: ByteCount
+    var size: GuestMemory.ByteCount
 
     @Flag(help: "Prefault the region while making it, instead of touching it afterwards.")
     var prefault = false
@@ -58,7 +58,7 @@ public struct NUMACheckCommand: ParsableCommand {
     public struct Report {
         public var configuration: GuestMemoryRegion.Configuration
         public var placement: PlacementReport
-        public var host: HostEnvironment
+        public var host: HostMemoryEnvironment
 
         /// Whether every page is present and on a node of the policy
         /// (any node, for `local`).
@@ -98,16 +98,16 @@ public struct NUMACheckCommand: ParsableCommand {
         public var text: String {
             let perNode = placement.pagesPerNode.keys.sorted().map { "node \($0): \(placement.pagesPerNode[$0] ?? 0)" }
             return """
-                region: \(ByteCount(configuration.size)) \(configuration.backing) \(configuration.sharing), policy \(configuration.policy), prefault \(configuration.prefault)
+                region: \(GuestMemory.ByteCount(configuration.size)) \(configuration.backing) \(configuration.sharing), policy \(configuration.policy), prefault \(configuration.prefault)
                 pages (4K): \(placement.pages); by node: \(perNode.isEmpty ? "none" : perNode.joined(separator: ", ")); not present: \(placement.pagesNotPresent)
-                huge pages: \(ByteCount(placement.hugePageBytes)) (\(String(format: "%.1f", placement.hugePageCoverage * 100))% of the region); kernel page size \(ByteCount(placement.kernelPageBytes))
+                huge pages: \(GuestMemory.ByteCount(placement.hugePageBytes)) (\(String(format: "%.1f", placement.hugePageCoverage * 100))% of the region); kernel page size \(GuestMemory.ByteCount(placement.kernelPageBytes))
                 placement: \(placedAsAsked ? "as asked" : "NOT as asked")
                 """
         }
     }
 
     /// The region configuration the options describe on `host`.
-    public func configuration(on host: HostEnvironment) throws -> GuestMemoryRegion.Configuration {
+    public func configuration(on host: HostMemoryEnvironment) throws -> GuestMemoryRegion.Configuration {
         let memoryNodes = host.topology.memoryNodeIDs
         let chosen: NodeSet
         if let nodes {
@@ -127,7 +127,7 @@ public struct NUMACheckCommand: ParsableCommand {
     }
 
     /// Makes, touches and verifies the region on `host`; it is unmapped on return.
-    public func check(on host: HostEnvironment) throws -> Report {
+    public func check(on host: HostMemoryEnvironment) throws -> Report {
         let configuration = try configuration(on: host)
         try host.numa.requireSyscalls()  // verification needs move_pages
         let region = try GuestMemoryRegion(configuration, host: host)

@@ -15,16 +15,16 @@ public struct NUMAShowCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let host = HostEnvironment.probe()
+        let host = HostMemoryEnvironment.probe()
         print(json ? try Self.json(host) : Self.text(host))
     }
 
     /// The JSON object: `nodes` (`id`, `cpus`, `memory_bytes`), `distances`,
     /// `thp_mode`, `hugepages` (by size: `total`, `free`, ...) and the NUMA probe.
-    public static func object(_ host: HostEnvironment) -> [String: Any] {
+    public static func object(_ host: HostMemoryEnvironment) -> [String: Any] {
         var pools: [String: Any] = [:]
         for pool in host.hugepagePools {
-            pools[ByteCount(pool.pageBytes).description] = [
+            pools[GuestMemory.ByteCount(pool.pageBytes).description] = [
                 "page_bytes": pool.pageBytes, "total": pool.total, "free": pool.free,
                 "reserved": pool.reserved, "surplus": pool.surplus,
             ]
@@ -44,12 +44,12 @@ public struct NUMAShowCommand: ParsableCommand {
         ]
     }
 
-    static func json(_ host: HostEnvironment) throws -> String {
+    static func json(_ host: HostMemoryEnvironment) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: object(host), options: [.prettyPrinted, .sortedKeys]),
                as: UTF8.self)
     }
 
-    static func text(_ host: HostEnvironment) -> String {
+    static func text(_ host: HostMemoryEnvironment) -> String {
         var lines: [String] = []
         let numa = host.numa.syscallsAllowed ? "allowed" : "unavailable: \(host.numa.reason ?? "")"
         lines.append("NUMA system calls: \(numa)\(host.numa.weightedInterleave ? " (weighted interleave supported)" : "")")
@@ -66,7 +66,7 @@ public struct NUMAShowCommand: ParsableCommand {
         }
         lines.append("hugepages:")
         for pool in host.hugepagePools {
-            lines.append("  \(ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), reserved \(pool.reserved), surplus \(pool.surplus)")
+            lines.append("  \(GuestMemory.ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), reserved \(pool.reserved), surplus \(pool.surplus)")
         }
         let thp = host.transparentHugepages
         lines.append("transparent hugepages: \(thp.mode) (defrag \(thp.defrag), shmem \(thp.shmemMode))")

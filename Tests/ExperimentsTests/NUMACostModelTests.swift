@@ -61,7 +61,7 @@ struct NUMACostModelTests {
         var cache = NUMALRUCache(entries: entries, ways: ways)
         let sets = entries / ways
         var oracle = [[UInt64]](repeating: [], count: sets)  // most recent last
-        var random = SplitMix64(seed: 7)
+        var random = GUPSRandom(seed: 7)
         for _ in 0..<20_000 {
             let key = random.next() % UInt64(entries * 3)
             let set = Int(key % UInt64(sets))

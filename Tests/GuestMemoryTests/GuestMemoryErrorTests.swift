@@ -5,9 +5,9 @@ import Testing
 /// Bad input and missing facilities: each is a typed error with a message
 /// that names the problem, and nothing is mapped.
 struct GuestMemoryErrorTests {
-    static let host = HostEnvironment.probe()
+    static let host = HostMemoryEnvironment.probe()
 
-    func failure(_ configuration: GuestMemoryRegion.Configuration, host: HostEnvironment = host) -> GuestMemoryError? {
+    func failure(_ configuration: GuestMemoryRegion.Configuration, host: HostMemoryEnvironment = host) -> GuestMemoryError? {
         do {
             _ = try GuestMemoryRegion(configuration, host: host)
             return nil

@@ -6,7 +6,7 @@ import Testing
 /// hugetlb pool and some look for leftover mappings.
 @Suite(.serialized)
 struct GuestMemoryRegionTests {
-    static let host = HostEnvironment.probe()
+    static let host = HostMemoryEnvironment.probe()
     static var numaAllowed: Bool { host.numa.syscallsAllowed }
     static var thpAvailable: Bool { ["always", "madvise"].contains(host.transparentHugepages.mode) }
 

@@ -7,7 +7,7 @@ import Translation
 /// its host node, with page tables carved from it.
 @Suite(.serialized)
 struct GuestRAMTests {
-    static let host = HostEnvironment.probe()
+    static let host = HostMemoryEnvironment.probe()
 
     /// Two virtual nodes, both backed by host node 0 (this host has one node).
     static func guest() throws -> GuestNUMATopology {

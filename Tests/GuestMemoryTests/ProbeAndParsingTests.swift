@@ -74,7 +74,7 @@ struct ProbeAndParsingTests {
 
     @Test("the host probe finds node 0 with CPUs and memory, its distance and the hugepage pools")
     func hostProbe() throws {
-        let host = HostEnvironment.probe()
+        let host = HostMemoryEnvironment.probe()
         let zero = try #require(host.topology.nodes.first { $0.id == 0 })
         #expect(!zero.cpus.isEmpty)
         #expect(zero.memoryBytes > 0)

@@ -7,9 +7,9 @@ import Testing
 /// `vmemlab numa show` and `vmemlab numa check`, run in process.
 @Suite(.serialized)
 struct NUMACommandTests {
-    static let host = HostEnvironment.probe()
+    static let host = HostMemoryEnvironment.probe()
 
-    func check(_ arguments: [String], host: HostEnvironment = host) throws -> NUMACheckCommand.Report {
+    func check(_ arguments: [String], host: HostMemoryEnvironment = host) throws -> NUMACheckCommand.Report {
         try NUMACheckCommand.parse(arguments).check(on: host)
     }
 

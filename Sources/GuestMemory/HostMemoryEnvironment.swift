@@ -36,7 +36,7 @@ public struct TransparentHugepageSettings: Hashable, Sendable {
 
 /// What the host offers guest memory: NUMA nodes and distances, hugetlbfs
 /// pools, transparent huge pages, and whether the NUMA calls work.
-public struct HostEnvironment: Sendable {
+public struct HostMemoryEnvironment: Sendable {
     /// Whether the NUMA system calls may be used.
     public var numa: NUMASupport
     /// The online nodes with their CPUs and memory, and the SLIT distances.
@@ -61,7 +61,7 @@ public struct HostEnvironment: Sendable {
     /// CPUs, memory and distances from libnuma (`numa_node_to_cpus`,
     /// `numa_node_size64`, `numa_distance`), which read sysfs and so work
     /// even where the NUMA system calls are denied.
-    public static func probe() -> HostEnvironment {
+    public static func probe() -> HostMemoryEnvironment {
         let online = SystemFiles.value("/sys/devices/system/node/online").flatMap { try? NodeSet(parsing: $0) } ?? [0]
         let ids = online.isEmpty ? [0] : online.nodes
         let cpuMask = numa_allocate_cpumask()
@@ -84,7 +84,7 @@ public struct HostEnvironment: Sendable {
         }
         let topology = (try? NUMATopology(nodes: nodes, distances: distances))
             ?? .singleNode(cpus: Array(0..<max(cpuCount, 1)), memoryBytes: nodes.reduce(0) { $0 + $1.memoryBytes })
-        return HostEnvironment(numa: .probe(), topology: topology, hugepagePools: HugepagePool.probe(),
+        return HostMemoryEnvironment(numa: .probe(), topology: topology, hugepagePools: HugepagePool.probe(),
                                transparentHugepages: .probe(), basePageBytes: Int(sysconf(Int32(_SC_PAGESIZE))))
     }
 

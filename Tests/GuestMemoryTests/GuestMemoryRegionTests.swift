@@ -64,7 +64,7 @@ struct GuestMemoryRegionTests {
     }
 
     @Test("a hugetlb 2M region gets KernelPageSize 2048 kB",
-          .enabled(if: HugepageReservation.possible, "needs root to reserve 2M hugepages through /proc/sys/vm/nr_hugepages"),
+          .enabled(if: HugepageReservation.possible(), "needs root to reserve 2M hugepages through /sys/kernel/mm/hugepages"),
           arguments: HugetlbSource.allCases, [MemorySharing.private, .shared])
     func hugetlb2M(source: HugetlbSource, sharing: MemorySharing) throws {
         try HugepageReservation.with(pages: 4) {
@@ -100,16 +100,34 @@ struct GuestMemoryRegionTests {
         }
     }
 
-    @Test("a hugetlb 2M region can be prefaulted by MAP_POPULATE",
-          .enabled(if: HugepageReservation.possible, "needs root to reserve 2M hugepages through /proc/sys/vm/nr_hugepages"))
-    func hugetlbMapPopulate() throws {
+    @Test("a hugetlb 2M region can be prefaulted by MAP_POPULATE or MADV_POPULATE_WRITE",
+          .enabled(if: HugepageReservation.possible(), "needs root to reserve 2M hugepages through /sys/kernel/mm/hugepages"),
+          arguments: [Prefault.mapPopulate, .populate])
+    func hugetlbPopulate(prefault: Prefault) throws {
         try HugepageReservation.with(pages: 2) {
             let region = try GuestMemoryRegion(
-                .init(size: 4 << 20, backing: .hugetlb2M, policy: Self.numaAllowed ? .bind([0]) : .local, prefault: .mapPopulate),
+                .init(size: 4 << 20, backing: .hugetlb2M, policy: Self.numaAllowed ? .bind([0]) : .local, prefault: prefault),
                 host: .probe())
             let report = try region.verifyPlacement()
             #expect(report.hugetlbBytes == 4 << 20)
             #expect(report.pagesNotPresent == 0)
+        }
+    }
+
+    @Test("a hugetlb 1G region gets KernelPageSize 1048576 kB",
+          .enabled("needs root and a free 1G page (the kernel must find 1 GiB of contiguous memory)") {
+              HugepageReservation.canReserve(pages: 1, pageBytes: 1 << 30)
+          })
+    func hugetlb1G() throws {
+        try HugepageReservation.with(pages: 1, pageBytes: 1 << 30) {
+            let region = try GuestMemoryRegion(
+                .init(size: 1 << 30, backing: .hugetlb1G, policy: Self.numaAllowed ? .bind([0]) : .local, prefault: .populate),
+                host: .probe())
+            #expect(UInt(bitPattern: region.baseAddress) % UInt(1 << 30) == 0)
+            let report = try region.verifyPlacement()
+            #expect(report.kernelPageBytes == 1 << 30)
+            #expect(report.hugetlbBytes == 1 << 30)
+            if Self.numaAllowed { #expect(report.allPages(on: 0)) }
         }
     }
 

@@ -1,33 +1,44 @@
 import Glibc
 @testable import GuestMemory
 
-/// Reserves 2 MiB hugepages for a test through /proc/sys/vm/nr_hugepages
-/// and puts the pool back afterwards. Only root can.
+/// Reserves hugepages for a test by growing the machine-wide pool, and puts
+/// the pool back afterwards. Only root can.
 enum HugepageReservation {
-    static let path = "/proc/sys/vm/nr_hugepages"
+    /// The pool size file for pages of `pageBytes`.
+    static func path(pageBytes: Int) -> String { HugepagePool.poolDirectory(pageBytes: pageBytes) + "/nr_hugepages" }
 
-    /// Whether this process may resize the 2 MiB pool.
-    static var possible: Bool { geteuid() == 0 && access(path, W_OK) == 0 && HugepagePool.probe(pageBytes: 2 << 20) != nil }
+    /// Whether this process may resize the pool of `pageBytes` pages.
+    static func possible(pageBytes: Int = 2 << 20) -> Bool {
+        geteuid() == 0 && access(path(pageBytes: pageBytes), W_OK) == 0
+    }
 
-    /// Runs `body` with at least `pages` free 2 MiB hugepages, then restores the pool size.
-    static func with<R>(pages: Int, _ body: () throws -> R) throws -> R {
-        guard let before = HugepagePool.probe(pageBytes: 2 << 20) else { throw ReservationError(message: "no 2M pool") }
+    /// Whether `pages` pages of `pageBytes` can be reserved right now: it
+    /// tries, then restores the pool.
+    static func canReserve(pages: Int, pageBytes: Int) -> Bool {
+        guard possible(pageBytes: pageBytes) else { return false }
+        return (try? with(pages: pages, pageBytes: pageBytes) { true }) ?? false
+    }
+
+    /// Runs `body` with at least `pages` free pages of `pageBytes`, then restores the pool size.
+    static func with<R>(pages: Int, pageBytes: Int = 2 << 20, _ body: () throws -> R) throws -> R {
+        guard let before = HugepagePool.probe(pageBytes: pageBytes) else { throw ReservationError(message: "no \(pageBytes)-byte pool") }
         let target = before.total + max(0, pages - before.available)
-        try write(target)
-        defer { try? write(before.total) }
-        guard let after = HugepagePool.probe(pageBytes: 2 << 20), after.available >= pages else {
-            throw ReservationError(message: "asked for \(target) 2M hugepages but the kernel could not free enough memory")
+        try write(target, pageBytes: pageBytes)
+        defer { try? write(before.total, pageBytes: pageBytes) }
+        guard let after = HugepagePool.probe(pageBytes: pageBytes), after.available >= pages else {
+            throw ReservationError(message: "asked for \(target) hugepages of \(pageBytes) bytes but the kernel could not find the memory")
         }
         return try body()
     }
 
-    private static func write(_ count: Int) throws {
-        let descriptor = open(path, O_WRONLY)
-        guard descriptor >= 0 else { throw ReservationError(message: "open \(path): errno \(errno)") }
+    private static func write(_ count: Int, pageBytes: Int) throws {
+        let file = path(pageBytes: pageBytes)
+        let descriptor = open(file, O_WRONLY)
+        guard descriptor >= 0 else { throw ReservationError(message: "open \(file): errno \(errno)") }
         defer { close(descriptor) }
         let text = Array("\(count)\n".utf8)
         guard Glibc.write(descriptor, text, text.count) == text.count else {
-            throw ReservationError(message: "write \(count) to \(path): errno \(errno)")
+            throw ReservationError(message: "write \(count) to \(file): errno \(errno)")
         }
     }
 

@@ -75,6 +75,7 @@ public enum Reproductions {
     public static let all: [any Reproduction] = [
         WalkReferencesReproduction(),
         MitosisReproduction(),
+        MitosisVirtualizedReproduction(),
     ]
 
     /// The reproduction called `name`, if any.

@@ -85,6 +85,7 @@ struct MitosisTests {
         var parameters = MitosisGUPSModel.Parameters()
         parameters.updates = 4000
         parameters.warmupUpdates = 1000
+        parameters.tableBytes = 1 << 30  // few page-table pages, so that debug builds stay quick
         return parameters
     }
 

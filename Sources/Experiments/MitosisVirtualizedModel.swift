@@ -127,13 +127,13 @@ public enum MitosisVirtualizedModel {
 
         // The guest's tables: one copy per holder node, each in its own
         // guest-physical area backed by that host node.
-        var windows = [GuestPhysicalWindow(guestPhysical: dataGuestPhysical, bytes: parameters.tableBytes, hostPhysical: dataHost)]
+        var windows = [VMGuestPhysicalWindow(guestPhysical: dataGuestPhysical, bytes: parameters.tableBytes, hostPhysical: dataHost)]
         let guestHolders = guestPlacement.nodesHoldingTables(walkerNodes: [cpuNode], allNodes: allNodes)
         for node in guestHolders {
-            windows.append(GuestPhysicalWindow(guestPhysical: guestTableGuestPhysical + UInt64(node) * tableAreaBytes,
+            windows.append(VMGuestPhysicalWindow(guestPhysical: guestTableGuestPhysical + UInt64(node) * tableAreaBytes,
                                                bytes: tableAreaBytes, hostPhysical: try guestTableHost(node)))
         }
-        var guestView = GuestPhysicalView(host: host, windows: windows)
+        var guestView = VMGuestPhysicalMemory(host: host, windows: windows)
         var guestRoots: [Int: UInt64] = [:]
         var guestTableFrames: [(guestPhysical: UInt64, end: UInt64)] = []
         for node in guestHolders {
@@ -207,7 +207,7 @@ public enum MitosisVirtualizedModel {
 }
 
 /// A range of guest-physical memory backed by a range of host memory.
-struct GuestPhysicalWindow {
+struct VMGuestPhysicalWindow {
     var guestPhysical: UInt64
     var bytes: UInt64
     var hostPhysical: UInt64
@@ -216,9 +216,9 @@ struct GuestPhysicalWindow {
 /// Guest-physical memory as a few windows onto host memory, so that a
 /// builder can write guest tables at guest-physical addresses. An address
 /// outside every window reads as zero and is not written.
-struct GuestPhysicalView: PhysicalMemory {
+struct VMGuestPhysicalMemory: PhysicalMemory {
     var host: SparsePhysicalMemory
-    let windows: [GuestPhysicalWindow]
+    let windows: [VMGuestPhysicalWindow]
 
     func hostAddress(_ address: UInt64) -> UInt64? {
         for window in windows where address >= window.guestPhysical && address - window.guestPhysical < window.bytes {

@@ -80,6 +80,7 @@ public struct NUMACheckCommand: ParsableCommand {
                 "size_bytes": configuration.size,
                 "sharing": configuration.sharing.rawValue,
                 "prefault": configuration.prefault.description,
+                "touched_by": configuration.prefault == .lazy ? "the command, after mapping" : "the prefault",
                 "pages": placement.pages,
                 "base_page_bytes": placement.basePageBytes,
                 "pages_per_node": perNode,

@@ -97,13 +97,18 @@ public struct NUMACheckCommand: ParsableCommand {
         }
 
         public var text: String {
+            typealias Bytes = GuestMemory.ByteCount
             let perNode = placement.pagesPerNode.keys.sorted().map { "node \($0): \(placement.pagesPerNode[$0] ?? 0)" }
-            return """
-                region: \(GuestMemory.ByteCount(configuration.size)) \(configuration.backing) \(configuration.sharing), policy \(configuration.policy), prefault \(configuration.prefault)
-                pages (4K): \(placement.pages); by node: \(perNode.isEmpty ? "none" : perNode.joined(separator: ", ")); not present: \(placement.pagesNotPresent)
-                huge pages: \(GuestMemory.ByteCount(placement.hugePageBytes)) (\(String(format: "%.1f", placement.hugePageCoverage * 100))% of the region); kernel page size \(GuestMemory.ByteCount(placement.kernelPageBytes))
-                placement: \(placedAsAsked ? "as asked" : "NOT as asked")
-                """
+            let coverage = String(format: "%.1f", placement.hugePageCoverage * 100)
+            return [
+                "region: \(Bytes(configuration.size)) \(configuration.backing) \(configuration.sharing), "
+                    + "policy \(configuration.policy), prefault \(configuration.prefault)",
+                "pages (4K): \(placement.pages); by node: \(perNode.isEmpty ? "none" : perNode.joined(separator: ", ")); "
+                    + "not present: \(placement.pagesNotPresent)",
+                "huge pages: \(Bytes(placement.hugePageBytes)) (\(coverage)% of the region); "
+                    + "kernel page size \(Bytes(placement.kernelPageBytes))",
+                "placement: \(placedAsAsked ? "as asked" : "NOT as asked")",
+            ].joined(separator: "\n")
         }
     }
 

@@ -55,7 +55,8 @@ public struct NUMAShowCommand: ParsableCommand {
         lines.append("NUMA system calls: \(numa)\(host.numa.weightedInterleave ? " (weighted interleave supported)" : "")")
         lines.append("nodes: \(host.topology.nodes.count)")
         for node in host.topology.nodes {
-            lines.append("  node \(node.id): cpus \(NodeSet(node.cpus)), memory \(node.memoryBytes) bytes (\(String(format: "%.2f", Double(node.memoryBytes) / Double(1 << 30))) GiB)")
+            let gibibytes = String(format: "%.2f", Double(node.memoryBytes) / Double(1 << 30))
+            lines.append("  node \(node.id): cpus \(NodeSet(node.cpus)), memory \(node.memoryBytes) bytes (\(gibibytes) GiB)")
         }
         lines.append("distances:")
         let ids = host.topology.nodes.map(\.id)
@@ -66,7 +67,8 @@ public struct NUMAShowCommand: ParsableCommand {
         }
         lines.append("hugepages:")
         for pool in host.hugepagePools {
-            lines.append("  \(GuestMemory.ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), reserved \(pool.reserved), surplus \(pool.surplus)")
+            lines.append("  \(GuestMemory.ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), "
+                + "reserved \(pool.reserved), surplus \(pool.surplus)")
         }
         let thp = host.transparentHugepages
         lines.append("transparent hugepages: \(thp.mode) (defrag \(thp.defrag), shmem \(thp.shmemMode))")

@@ -35,6 +35,35 @@ struct GuestMemoryRegionTests {
         #expect(report.allPages(on: 0))
     }
 
+    static let allPolicies: [MemoryPolicy] = [.local, .bind([0]), .interleave([0]), .preferred(0), .weightedInterleave([0])]
+
+    /// Checks a touched region of `backing` under `policy`: every page on node 0, and the backing's page size.
+    static func verifyOnNodeZero(backing: MemoryBacking, policy: MemoryPolicy) throws {
+        if policy.kind == .weightedInterleave && !host.numa.weightedInterleave { return }
+        let region = try GuestMemoryRegion(.init(size: 4 << 20, backing: backing, policy: policy, prefault: .touch(threads: 2)),
+                                           host: .probe())
+        let report = try region.verifyPlacement()
+        #expect(report.allPages(on: 0), "\(backing) \(policy): \(report.pagesPerNode)")
+        switch backing {
+        case .anonymous4K: #expect(report.hugePageBytes == 0)
+        case .transparentHuge: #expect(thpAvailable ? report.transparentHugeBytes > 0 : report.hugePageBytes == 0)
+        case .hugetlb2M, .hugetlb1G: #expect(report.hugetlbBytes == 4 << 20 && report.kernelPageBytes == backing.pageBytes)
+        }
+    }
+
+    @Test("every policy with the 4K and THP backings", .enabled(if: numaAllowed, "needs the NUMA system calls"),
+          arguments: [MemoryBacking.anonymous4K, .transparentHuge], allPolicies)
+    func anonymousBackings(backing: MemoryBacking, policy: MemoryPolicy) throws {
+        try Self.verifyOnNodeZero(backing: backing, policy: policy)
+    }
+
+    @Test("every policy with the hugetlb 2M backing",
+          .enabled(if: numaAllowed && HugepageReservation.possible(), "needs the NUMA system calls and root to reserve 2M hugepages"),
+          arguments: allPolicies)
+    func hugetlbPolicies(policy: MemoryPolicy) throws {
+        try HugepageReservation.with(pages: 2) { try Self.verifyOnNodeZero(backing: .hugetlb2M, policy: policy) }
+    }
+
     @Test("a THP region gets AnonHugePages > 0",
           .enabled(if: thpAvailable, "needs transparent huge pages in mode always or madvise"))
     func transparentHugePages() throws {

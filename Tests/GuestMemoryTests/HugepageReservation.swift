@@ -1,8 +1,8 @@
 import Glibc
 @testable import GuestMemory
 
-/// Reserves hugepages for a test by growing the machine-wide pool, and puts
-/// the pool back afterwards. Only root can.
+/// Reserves hugepages for a test by growing the machine-wide pool, and
+/// shrinks it by as much afterwards. Only root can.
 enum HugepageReservation {
     /// The pool size file for pages of `pageBytes`.
     static func path(pageBytes: Int) -> String { HugepagePool.poolDirectory(pageBytes: pageBytes) + "/nr_hugepages" }
@@ -22,9 +22,13 @@ enum HugepageReservation {
     /// Runs `body` with at least `pages` free pages of `pageBytes`, then restores the pool size.
     static func with<R>(pages: Int, pageBytes: Int = 2 << 20, _ body: () throws -> R) throws -> R {
         guard let before = HugepagePool.probe(pageBytes: pageBytes) else { throw ReservationError(message: "no \(pageBytes)-byte pool") }
-        let target = before.total + max(0, pages - before.available)
+        let added = max(0, pages - before.available)
+        let target = before.total + added
         try write(target, pageBytes: pageBytes)
-        defer { try? write(before.total, pageBytes: pageBytes) }
+        // Give back only what was added, so that another test's reservation made meanwhile survives.
+        defer {
+            if let now = HugepagePool.probe(pageBytes: pageBytes) { try? write(max(0, now.total - added), pageBytes: pageBytes) }
+        }
         guard let after = HugepagePool.probe(pageBytes: pageBytes), after.available >= pages else {
             throw ReservationError(message: "asked for \(target) hugepages of \(pageBytes) bytes but the kernel could not find the memory")
         }

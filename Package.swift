@@ -35,7 +35,8 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libnuma-dev"])]
         ),
-        .target(name: "GuestMemory", dependencies: ["CNUMA"]),
+        .target(name: "CNUMAShim"),
+        .target(name: "GuestMemory", dependencies: ["CNUMA", "CNUMAShim", "Translation"]),
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "Translation", "GuestMemory"]),
 
@@ -60,7 +61,8 @@ let package = Package(
         .testTarget(name: "TLBTests", dependencies: ["TLB", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),
+        .target(name: "CGuestMemoryTestSupport", path: "Tests/CGuestMemoryTestSupport"),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "Translation", "CGuestMemoryTestSupport"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "VMemLabTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),
         .testTarget(name: "VMemLabCommandsTests", dependencies: ["VMemLabCommands", "VMemLabTestSupport"]),

@@ -25,7 +25,8 @@ let package = Package(
     targets: [
         // MARK: Pure models (no Glibc)
         .target(name: "Translation"),
-        .target(name: "TLB", dependencies: ["Translation", "TOMLKit"]),
+        .target(name: "CCPUID"),
+        .target(name: "TLB", dependencies: ["Translation", "Workloads", "CCPUID", "TOMLKit"]),
         .target(name: "Workloads", dependencies: ["Translation"]),
         .target(name: "ShadowPaging", dependencies: ["Translation", "TLB", "Workloads"]),
 

@@ -58,7 +58,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "VMemLabTestSupport", dependencies: ["Translation", "TLB"], path: "Tests/VMemLabTestSupport"),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "VMemLabTestSupport"]),
-        .testTarget(name: "TLBTests", dependencies: ["TLB", "VMemLabTestSupport"]),
+        .testTarget(name: "TLBTests", dependencies: ["TLB", "Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),

@@ -52,9 +52,9 @@ extension TLBConfiguration {
 
     static func level(_ table: TOMLTable, number: Int) throws(TLBConfigurationError) -> TLBLevelConfiguration {
         var reader = TableReader(table, section: "[[level]] number \(number)")
-        try reader.allow(["name", "kind", "entries", "ways", "replacement", "seed", "page_sizes", "hit_latency_cycles", "array"])
         let name = try reader.string("name") ?? "L\(number)"
         reader.section = "level '\(name)'"
+        try reader.allow(["name", "kind", "entries", "ways", "replacement", "seed", "page_sizes", "hit_latency_cycles", "array"])
         var kind = TLBLevelKind.unified
         if let text = try reader.string("kind") {
             guard let parsed = TLBLevelKind(rawValue: text) else {

@@ -7,22 +7,26 @@ import Translation
 public struct NativeEngine: TranslationEngine {
     public let pageSize: PageSize
     public let walker: PageWalker
-    public var memory: SparsePhysicalMemory
+    public var memory: TableMemory
     public private(set) var builder: PageTableBuilder
     /// The next physical page handed to a first-touched virtual page.
     public private(set) var nextFrame: UInt64
     /// The bits of every leaf: present, writable, user, accessed, dirty.
     static let leafBits = PageTableEntry.Flags([.present, .writable, .user, .accessed, .dirty]).rawValue
 
+    /// Page tables: 4 GiB of frames from physical 16 MiB (a million tables).
+    static let tableBase: UInt64 = 0x100_0000
+    static let tableBytes: UInt64 = 1 << 32
+
     /// Tables at physical 16 MiB onwards; data pages from 1 TiB onwards.
     public init(pageSize: PageSize, mode: PagingMode = .fourLevel) throws(SimulationError) {
         self.pageSize = pageSize
         walker = PageWalker(controls: PagingControls(mode: mode))
-        memory = SparsePhysicalMemory(initialFrames: 256)
+        memory = TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes))
         var view = memory
         do {
             builder = try PageTableBuilder(format: .x86, mode: mode,
-                                           allocator: FrameAllocator(base: 0x100_0000, size: 1 << 38), memory: &view)
+                                           allocator: FrameAllocator(base: NativeEngine.tableBase, size: NativeEngine.tableBytes), memory: &view)
         } catch {
             throw .mapping(error.description)
         }

@@ -8,7 +8,7 @@ public struct NestedEngine: TranslationEngine {
     public let guestPageSize: PageSize
     public let hostPageSize: PageSize
     public let walker: NestedWalker
-    public var memory: SparsePhysicalMemory
+    public var memory: TableMemory
     public private(set) var guest: PageTableBuilder
     public private(set) var ept: PageTableBuilder
     /// The next guest-physical page handed to a first-touched guest page.
@@ -23,14 +23,14 @@ public struct NestedEngine: TranslationEngine {
                 hostMode: PagingMode = .fourLevel) throws(SimulationError) {
         self.guestPageSize = guestPageSize
         self.hostPageSize = hostPageSize
-        memory = SparsePhysicalMemory(initialFrames: 256)
+        memory = TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes), (NestedEngine.guestRAM + (1 << 30), 1 << 30))
         var host = memory
         var guestView = OffsetMemory(base: memory, offset: NestedEngine.guestRAM)
         do {
             guest = try PageTableBuilder(format: .x86, mode: guestMode,
                                          allocator: FrameAllocator(base: 1 << 30, size: 1 << 30), memory: &guestView)
             ept = try PageTableBuilder(format: .ept, mode: hostMode,
-                                       allocator: FrameAllocator(base: 0x100_0000, size: 1 << 38), memory: &host)
+                                       allocator: FrameAllocator(base: NativeEngine.tableBase, size: NativeEngine.tableBytes), memory: &host)
         } catch {
             throw .mapping(error.description)
         }

@@ -105,6 +105,23 @@
     @inlinable
     public func victim(in set: Int) -> Int {
         let base = set &* ways
+        if policyKind == 0 || policyKind == 2 {
+            // Invalid entries have stamp 0 and valid ones a stamp >= 1, so the
+            // first minimum is the lowest invalid way, else the oldest.
+            var oldest = base
+            var oldestStamp = stamps[base]
+            var slot = base &+ 1
+            let end = base &+ ways
+            while slot < end {
+                let stamp = stamps[slot]
+                if stamp < oldestStamp {
+                    oldest = slot
+                    oldestStamp = stamp
+                }
+                slot &+= 1
+            }
+            return oldest
+        }
         for way in 0..<ways where tags[base &+ way] == SetAssociativeArray.invalidTag { return base &+ way }
         switch policyKind {
         case 1:
@@ -112,17 +129,13 @@
             var node = 1
             while node < ways { node = node &* 2 &+ Int(truncatingIfNeeded: (bits &>> UInt64(node)) & 1) }
             return base &+ node &- ways
-        case 3:
+        default:
             state[1] &+= 0x9E37_79B9_7F4A_7C15
             var z = state[1]
             z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
             z ^= z &>> 31
             return base &+ Int(truncatingIfNeeded: z.multipliedFullWidth(by: UInt64(ways)).high)
-        default:
-            var oldest = base
-            for slot in base..<(base &+ ways) where stamps[slot] < stamps[oldest] { oldest = slot }
-            return oldest
         }
     }
 
@@ -161,6 +174,7 @@
         let tag = tags[slot]
         if tag != SetAssociativeArray.invalidTag {
             tags[slot] = SetAssociativeArray.invalidTag
+            stamps[slot] = 0
             state[2] &-= 1
         }
         return tag

@@ -61,6 +61,17 @@
         let base = set &* ways
         var slot = base
         let end = base &+ ways
+        if ways <= 8 {
+            // Without early exit: the way that matches is unpredictable, the loop is not.
+            var found = -1
+            while slot < end {
+                let owner = contexts[slot]
+                let match = (tags[slot] == tag) && (owner == context || owner == alternative)
+                found = match ? slot : found
+                slot &+= 1
+            }
+            return found
+        }
         while slot < end {
             if tags[slot] == tag {
                 let owner = contexts[slot]

@@ -25,6 +25,9 @@ public final class TLBHierarchy: @unchecked Sendable {
     @usableFromInline let occupancy: UnsafeMutablePointer<Int>
     /// Per level: its first array and one past its last.
     @usableFromInline let levelArrays: UnsafeMutablePointer<(start: Int, end: Int)>
+    /// Per level: its probes (array index, size code) and one past its last.
+    @usableFromInline let probes: UnsafeMutablePointer<(array: Int, code: Int)>
+    @usableFromInline let levelProbes: UnsafeMutablePointer<(start: Int, end: Int)>
     /// Per level: the size codes it holds.
     @usableFromInline let levelSizes: UnsafeMutablePointer<UInt8>
     /// The level indices of the data path, then of the instruction path.
@@ -60,9 +63,11 @@ public final class TLBHierarchy: @unchecked Sendable {
         arraySizes = arena.allocate(arrayCount, repeating: 0)
         occupancy = arena.allocate(arrayCount * 3, repeating: 0)
         levelArrays = .allocate(capacity: levels.count)
+        probes = .allocate(capacity: arrayCount * 3)
+        levelProbes = .allocate(capacity: levels.count)
         levelSizes = arena.allocate(levels.count, repeating: 0)
         counters = arena.allocate(levels.count * 2, repeating: 0)
-        hot = arena.allocate(9, repeating: 0)
+        hot = arena.allocate(13, repeating: 0)
         var index = 0
         for (levelIndex, level) in levels.enumerated() {
             let start = index
@@ -77,6 +82,18 @@ public final class TLBHierarchy: @unchecked Sendable {
             }
             levelArrays[levelIndex] = (start, index)
         }
+        var probeCount = 0
+        for levelIndex in levels.indices {
+            let start = probeCount
+            for code in 0..<3 {
+                for arrayIndex in levelArrays[levelIndex].start..<levelArrays[levelIndex].end
+                where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
+                    probes[probeCount] = (arrayIndex, code)
+                    probeCount += 1
+                }
+            }
+            levelProbes[levelIndex] = (start, probeCount)
+        }
         let dataPath = levels.indices.filter { levels[$0].kind != .instruction }
         let hasInstructionLevel = levels.contains { $0.kind == .instruction }
         let instructionPath = hasInstructionLevel ? levels.indices.filter { levels[$0].kind != .data } : dataPath
@@ -85,6 +102,12 @@ public final class TLBHierarchy: @unchecked Sendable {
         dataPathCount = dataPath.count
         instructionPathStart = dataPath.count
         instructionPathCount = instructionPath.count
+        // A path whose top level probes one array for one size gets a direct probe.
+        for (offset, start) in [(9, 0), (11, instructionPathStart)] {
+            let range = levelProbes[paths[start]]
+            hot[offset] = range.end - range.start == 1 ? UInt64(probes[range.start].array) : .max
+            hot[offset + 1] = range.end - range.start == 1 ? UInt64(probes[range.start].code) : 0
+        }
         forgetLastPages()
     }
 
@@ -92,6 +115,8 @@ public final class TLBHierarchy: @unchecked Sendable {
         arrays.deinitialize(count: levelArrays[levels.count - 1].end)
         arrays.deallocate()
         levelArrays.deallocate()
+        probes.deallocate()
+        levelProbes.deallocate()
         paths.deallocate()
     }
 
@@ -141,6 +166,24 @@ public final class TLBHierarchy: @unchecked Sendable {
             return Hit(level: paths[pathStart], pageSize: PageSize(rawValue: UInt8(truncatingIfNeeded: shortcut[3]))!,
                        frame: shortcut[2])
         }
+        let top = hot + (instruction ? 11 : 9)
+        if top[0] != .max {
+            let array = arrays[Int(truncatingIfNeeded: top[0])]
+            let code = top[1]
+            let shift = 12 &+ 9 &* code
+            let page = address &>> shift
+            let slot = array.find(tag: page &<< 2 | code, set: array.set(of: page), context: UInt32(truncatingIfNeeded: hot[0]),
+                                  alternative: (UInt32(truncatingIfNeeded: hot[0]) & 0x0FFF_F000) | TLBContext.globalBit)
+            if slot >= 0 {
+                array.touch(slot)
+                let level = paths[pathStart]
+                counters[level &* 2] &+= 1
+                let size = PageSize(rawValue: UInt8(truncatingIfNeeded: shift))!
+                let frame = array.payloads[slot]
+                remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
+                return Hit(level: level, pageSize: size, frame: frame)
+            }
+        }
         return lookupSlow(address, instruction: instruction)
     }
 
@@ -153,34 +196,29 @@ public final class TLBHierarchy: @unchecked Sendable {
         var position = 0
         while position < pathCount {
             let level = paths[pathStart &+ position]
-            let range = levelArrays[level]
-            var arrayIndex = range.start
-            while arrayIndex < range.end {
+            let range = levelProbes[level]
+            var probe = range.start
+            while probe < range.end {
+                let (arrayIndex, code) = probes[probe]
+                probe &+= 1
+                if occupancy[arrayIndex &* 3 &+ code] == 0 { continue }
                 let array = arrays[arrayIndex]
-                let sizes = arraySizes[arrayIndex]
-                var code = 0
-                while code < 3 {
-                    if sizes & (1 &<< UInt8(code)) != 0 && occupancy[arrayIndex &* 3 &+ code] != 0 {
-                        let shift = UInt64(truncatingIfNeeded: 12 &+ 9 &* code)
-                        let page = address &>> shift
-                        let slot = array.find(tag: page &<< 2 | UInt64(truncatingIfNeeded: code), set: array.set(of: page),
-                                              context: current, alternative: global)
-                        if slot >= 0 {
-                            array.touch(slot)
-                            counters[level &* 2] &+= 1
-                            let size = PageSize(rawValue: UInt8(truncatingIfNeeded: shift))!
-                            let frame = array.payloads[slot]
-                            let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
-                            if position > 0 {
-                                fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: position)
-                            }
-                            remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
-                            return Hit(level: level, pageSize: size, frame: frame)
-                        }
+                let shift = UInt64(truncatingIfNeeded: 12 &+ 9 &* code)
+                let page = address &>> shift
+                let slot = array.find(tag: page &<< 2 | UInt64(truncatingIfNeeded: code), set: array.set(of: page),
+                                      context: current, alternative: global)
+                if slot >= 0 {
+                    array.touch(slot)
+                    counters[level &* 2] &+= 1
+                    let size = PageSize(rawValue: UInt8(truncatingIfNeeded: shift))!
+                    let frame = array.payloads[slot]
+                    if position > 0 {
+                        let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
+                        fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: position)
                     }
-                    code &+= 1
+                    remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
+                    return Hit(level: level, pageSize: size, frame: frame)
                 }
-                arrayIndex &+= 1
             }
             counters[level &* 2 &+ 1] &+= 1
             position &+= 1
@@ -228,9 +266,15 @@ public final class TLBHierarchy: @unchecked Sendable {
     /// level holds it (it is then that level's most recent entry in its set).
     @inlinable
     func remember(_ address: UInt64, size: PageSize, frame: UInt64, instruction: Bool, pathStart: Int) {
-        forgetLastPages()
-        guard levelSizes[paths[pathStart]] & (1 << UInt8(TLBHierarchy.code(size))) != 0 else { return }
+        let other = hot + (instruction ? 1 : 5)
+        other[0] = .max
+        other[1] = 0
         let shortcut = hot + (instruction ? 5 : 1)
+        guard levelSizes[paths[pathStart]] & (1 << UInt8(TLBHierarchy.code(size))) != 0 else {
+            shortcut[0] = .max
+            shortcut[1] = 0
+            return
+        }
         shortcut[0] = address & ~size.offsetMask
         shortcut[1] = ~size.offsetMask
         shortcut[2] = frame

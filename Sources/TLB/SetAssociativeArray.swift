@@ -151,14 +151,15 @@
     }
 
     /// Fills an entry into `set` (or refreshes it if present) and returns
-    /// its slot and the tag it replaced (`invalidTag` if none).
+    /// its slot, the tag it replaced (`invalidTag` if none) and whether a
+    /// new entry was inserted.
     @inlinable @discardableResult
-    public func fill(tag: UInt64, set: Int, context: UInt32, payload: UInt64) -> (slot: Int, evicted: UInt64) {
+    public func fill(tag: UInt64, set: Int, context: UInt32, payload: UInt64) -> (slot: Int, evicted: UInt64, inserted: Bool) {
         let present = find(tag: tag, set: set, context: context, alternative: context)
         if present >= 0 {
             payloads[present] = payload
             touch(present)
-            return (present, SetAssociativeArray.invalidTag)
+            return (present, SetAssociativeArray.invalidTag, false)
         }
         let slot = victim(in: set)
         let evicted = tags[slot]
@@ -176,7 +177,51 @@
         default:
             break
         }
-        return (slot, evicted)
+        return (slot, evicted, true)
+    }
+
+    /// Looks `tag` up in `set` for `context` and, on a miss, fills it (with
+    /// payload 0): one pass over the ways for LRU and FIFO. Returns whether
+    /// it hit. Hit and fill update replacement state as `touch` and `fill` do.
+    @inlinable @inline(__always)
+    public func access(tag: UInt64, set: Int, context: UInt32) -> Bool {
+        guard policyKind == 0 || policyKind == 2 else {
+            let slot = find(tag: tag, set: set, context: context, alternative: context)
+            if slot >= 0 {
+                touch(slot)
+                return true
+            }
+            fill(tag: tag, set: set, context: context, payload: 0)
+            return false
+        }
+        let base = set &* ways
+        let end = base &+ ways
+        var oldest = base
+        var oldestStamp = UInt64.max
+        var slot = base
+        while slot < end {
+            if tags[slot] == tag && contexts[slot] == context {
+                if policyKind == 0 {
+                    let clock = state[0] &+ 1
+                    state[0] = clock
+                    stamps[slot] = clock
+                }
+                return true
+            }
+            let stamp = stamps[slot]
+            if stamp < oldestStamp {
+                oldest = slot
+                oldestStamp = stamp
+            }
+            slot &+= 1
+        }
+        if tags[oldest] == SetAssociativeArray.invalidTag { state[2] &+= 1 }
+        tags[oldest] = tag
+        contexts[oldest] = context
+        let clock = state[0] &+ 1
+        state[0] = clock
+        stamps[oldest] = clock
+        return false
     }
 
     /// Invalidates `slot`; returns its tag.

@@ -251,9 +251,8 @@ public final class TLBHierarchy: @unchecked Sendable {
             let range = levelArrays[level]
             for arrayIndex in range.start..<range.end where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
                 let array = arrays[arrayIndex]
-                let set = array.set(of: page)
-                if array.find(tag: tag, set: set, context: owner, alternative: owner) >= 0 { continue }
-                let evicted = array.fill(tag: tag, set: set, context: owner, payload: frame).evicted
+                let (_, evicted, inserted) = array.fill(tag: tag, set: array.set(of: page), context: owner, payload: frame)
+                guard inserted else { continue }
                 occupancy[arrayIndex &* 3 &+ code] &+= 1
                 if evicted != SetAssociativeArray.invalidTag {
                     occupancy[arrayIndex &* 3 &+ Int(truncatingIfNeeded: evicted & 3)] &-= 1

@@ -189,15 +189,11 @@ public struct WalkCostModel: @unchecked Sendable {
     func read(_ reference: WalkReference, cacheable: Bool) {
         if design == 1 && cacheable && !WalkCostModel.isLeaf(reference) {
             let key = reference.address &>> 3
-            let set = pwc.set(of: key)
-            let slot = pwc.find(tag: key, set: set, context: 0, alternative: 0)
-            if slot >= 0 {
-                pwc.touch(slot)
+            if pwc.access(tag: key, set: pwc.set(of: key), context: 0) {
                 counters[WalkCounter.pwcHits] &+= 1
                 cycles[0] += latencies.cache
                 return
             }
-            pwc.fill(tag: key, set: set, context: 0, payload: 0)
         }
         counters[WalkCounter.memory(reference)] &+= 1
         cycles[0] += lineCost(reference.address &>> lineShift)
@@ -206,30 +202,18 @@ public struct WalkCostModel: @unchecked Sendable {
     /// The cycles of reading `line`, and the fills the read causes.
     @inlinable @inline(__always)
     func lineCost(_ line: UInt64) -> Double {
-        let l1Set = dataCache.0.set(of: line)
-        let l1 = dataCache.0.find(tag: line, set: l1Set, context: 0, alternative: 0)
-        if l1 >= 0 {
-            dataCache.0.touch(l1)
+        if dataCache.0.access(tag: line, set: dataCache.0.set(of: line), context: 0) {
             counters[WalkCounter.lineL1] &+= 1
             return latencies.l1
         }
-        dataCache.0.fill(tag: line, set: l1Set, context: 0, payload: 0)
-        let l2Set = dataCache.1.set(of: line)
-        let l2 = dataCache.1.find(tag: line, set: l2Set, context: 0, alternative: 0)
-        if l2 >= 0 {
-            dataCache.1.touch(l2)
+        if dataCache.1.access(tag: line, set: dataCache.1.set(of: line), context: 0) {
             counters[WalkCounter.lineL2] &+= 1
             return latencies.l2
         }
-        dataCache.1.fill(tag: line, set: l2Set, context: 0, payload: 0)
-        let llcSet = dataCache.2.set(of: line)
-        let llc = dataCache.2.find(tag: line, set: llcSet, context: 0, alternative: 0)
-        if llc >= 0 {
-            dataCache.2.touch(llc)
+        if dataCache.2.access(tag: line, set: dataCache.2.set(of: line), context: 0) {
             counters[WalkCounter.lineLLC] &+= 1
             return latencies.llc
         }
-        dataCache.2.fill(tag: line, set: llcSet, context: 0, payload: 0)
         counters[WalkCounter.lineDRAM] &+= 1
         return latencies.dram
     }

@@ -29,6 +29,7 @@ struct SetAssociativeArrayTests {
         for seed: UInt64 in 1...4 {
             let arena = StorageArena()
             let array = SetAssociativeArray(entries: entries, ways: ways, policy: policy, arena: arena)
+            let onePass = SetAssociativeArray(entries: entries, ways: ways, policy: policy, arena: arena)
             var reference = TLBReferenceSet(sets: entries / ways, ways: ways, policy: policy)
             var random = SplitMix64(seed: seed)
             let span = UInt64(entries) * (seed % 2 == 0 ? 2 : 4)
@@ -38,6 +39,7 @@ struct SetAssociativeArrayTests {
                 let hit = access(array, key)
                 let expected = reference.access(key)
                 #expect(hit == expected, "step \(step) key \(key)")
+                #expect(onePass.access(tag: key, set: onePass.set(of: key), context: 0) == expected, "one-pass access, step \(step)")
                 if hit != expected { return }
                 if hit { fastHits += 1 }
             }
@@ -45,6 +47,7 @@ struct SetAssociativeArrayTests {
             #expect(fastHits > 0 && reference.misses > 0)
             for set in 0..<(entries / ways) {
                 #expect(array.tags(inSet: set).sorted() == reference.contents(ofSet: set))
+                #expect(onePass.tags(inSet: set).sorted() == reference.contents(ofSet: set))
             }
         }
     }

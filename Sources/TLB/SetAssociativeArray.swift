@@ -161,6 +161,13 @@
             touch(present)
             return (present, SetAssociativeArray.invalidTag, false)
         }
+        return insert(tag: tag, set: set, context: context, payload: payload)
+    }
+
+    /// Fills an entry known to be absent from `set` (a lookup just missed):
+    /// `fill` without the search.
+    @inlinable @discardableResult
+    public func insert(tag: UInt64, set: Int, context: UInt32, payload: UInt64) -> (slot: Int, evicted: UInt64, inserted: Bool) {
         let slot = victim(in: set)
         let evicted = tags[slot]
         if evicted == SetAssociativeArray.invalidTag { state[2] &+= 1 }

@@ -214,7 +214,8 @@ public final class TLBHierarchy: @unchecked Sendable {
                     let frame = array.payloads[slot]
                     if position > 0 {
                         let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
-                        fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: position)
+                        fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: position,
+                             afterMiss: true)
                     }
                     remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
                     return Hit(level: level, pageSize: size, frame: frame)
@@ -241,7 +242,8 @@ public final class TLBHierarchy: @unchecked Sendable {
     }
 
     @inlinable
-    func fill(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, pathStart: Int, upTo count: Int) {
+    func fill(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, pathStart: Int, upTo count: Int,
+              afterMiss: Bool = false) {
         let code = TLBHierarchy.code(size)
         let page = address &>> size.shift
         let tag = page &<< 2 | UInt64(truncatingIfNeeded: code)
@@ -251,7 +253,9 @@ public final class TLBHierarchy: @unchecked Sendable {
             let range = levelArrays[level]
             for arrayIndex in range.start..<range.end where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
                 let array = arrays[arrayIndex]
-                let (_, evicted, inserted) = array.fill(tag: tag, set: array.set(of: page), context: owner, payload: frame)
+                let set = array.set(of: page)
+                let (_, evicted, inserted) = afterMiss ? array.insert(tag: tag, set: set, context: owner, payload: frame)
+                    : array.fill(tag: tag, set: set, context: owner, payload: frame)
                 guard inserted else { continue }
                 occupancy[arrayIndex &* 3 &+ code] &+= 1
                 if evicted != SetAssociativeArray.invalidTag {
@@ -259,6 +263,18 @@ public final class TLBHierarchy: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// `fill` right after `lookup` missed in every level, so the page is in
+    /// none of them and no level needs searching before the insertion.
+    @inlinable
+    public func fillAfterMiss(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, type: AccessType) {
+        let instruction = type == .fetch
+        let pathStart = instruction ? instructionPathStart : 0
+        let pathCount = instruction ? instructionPathCount : dataPathCount
+        fill(address, size: size, frame: frame, global: global && globalPagesEnabled, pathStart: pathStart, upTo: pathCount,
+             afterMiss: true)
+        remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
     }
 
     /// Keeps the page for the repeat-access shortcut when the path's top

@@ -46,7 +46,7 @@ public struct TranslationSimulator<Engine: TranslationEngine> {
         let outcome = try engine.walk(record.address, type: record.type, recorder: &recorder)
         walkCosts.account(recorder, address: record.address, levels: engine.levels, guestRoot: engine.guestRoot,
                           context: tlb.context)
-        tlb.fill(record.address, size: outcome.pageSize, frame: outcome.frame, global: outcome.global, type: record.type)
+        tlb.fillAfterMiss(record.address, size: outcome.pageSize, frame: outcome.frame, global: outcome.global, type: record.type)
     }
 
     /// Translates every access of `stream`.

@@ -66,8 +66,8 @@ public struct PWCDesignsReproduction: Reproduction {
     }
 
     public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        let accesses: UInt64 = context.quick ? 100_000 : 1_000_000
-        let footprints: [UInt64] = context.quick ? [1 << 30] : [256 << 20, 4 << 30]
+        let accesses: UInt64 = context.quick ? 100_000 : 500_000
+        let footprints: [UInt64] = context.quick ? [1 << 30] : [256 << 20, 2 << 30]
         let entryCounts = context.quick ? [16] : [8, 16, 32]
         var table = CSVTable(columns: [
             "paging", "stream", "footprint_bytes", "entries", "design", "accesses", "walks", "walk_refs",

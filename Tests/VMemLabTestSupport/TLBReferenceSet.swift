@@ -17,7 +17,7 @@ public struct TLBReferenceSet {
     public private(set) var misses = 0
 
     public init(sets: Int, ways: Int, policy: ReplacementPolicy) {
-        precondition(policy != .random(seed: 0), "the reference models deterministic policies")
+        if case .random = policy { preconditionFailure("the reference models deterministic policies only") }
         self.sets = sets
         self.ways = ways
         self.policy = policy

@@ -183,17 +183,19 @@ public final class TLBHierarchy: @unchecked Sendable {
                 remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
                 return Hit(level: level, pageSize: size, frame: frame)
             }
+            counters[paths[pathStart] &* 2 &+ 1] &+= 1
+            return lookupSlow(address, instruction: instruction, from: 1)
         }
-        return lookupSlow(address, instruction: instruction)
+        return lookupSlow(address, instruction: instruction, from: 0)
     }
 
     @inlinable
-    func lookupSlow(_ address: UInt64, instruction: Bool) -> Hit? {
+    func lookupSlow(_ address: UInt64, instruction: Bool, from first: Int) -> Hit? {
         let pathStart = instruction ? instructionPathStart : 0
         let pathCount = instruction ? instructionPathCount : dataPathCount
         let current = context.raw
         let global = context.global.raw
-        var position = 0
+        var position = first
         while position < pathCount {
             let level = paths[pathStart &+ position]
             let range = levelProbes[level]

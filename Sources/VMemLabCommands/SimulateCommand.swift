@@ -75,14 +75,14 @@ public struct SimulateCommand: ParsableCommand {
         do {
             if let path = tlb {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    throw SimulateError("cannot read TLB configuration '\(path)'")
+                    throw CommandFailure("cannot read TLB configuration '\(path)'")
                 }
                 configuration = try TLBConfiguration(toml: text)
             } else {
                 configuration = try TLBPreset.named(tlbPreset ?? "")
             }
         } catch let error as TLBConfigurationError {
-            throw SimulateError("\(tlb.map { "\($0): " } ?? "")\(error)")
+            throw CommandFailure("\(tlb.map { "\($0): " } ?? "")\(error)")
         }
         let guest = PageSize(name: guestPage)!, host = PageSize(name: hostPage)!  // checked in validate()
         let choice = PagingChoice(rawValue: paging)!
@@ -104,9 +104,9 @@ public struct SimulateCommand: ParsableCommand {
                     .simulate(configuration, choice, guest, host)
             }
         } catch let error as TraceError {
-            throw SimulateError(error.description)
+            throw CommandFailure(error.description)
         } catch let error as SimulationError {
-            throw SimulateError(error.description)
+            throw CommandFailure(error.description)
         }
         let elapsed = start.duration(to: .now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -151,12 +151,6 @@ public struct SimulateCommand: ParsableCommand {
 /// The paging modes of `simulate`.
 enum PagingChoice: String {
     case native, nested, shadow
-}
-
-/// An error `simulate` reports and exits non-zero on.
-struct SimulateError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Byte counts such as `4096`, `64K`, `512M` or `2G` (powers of 1024).

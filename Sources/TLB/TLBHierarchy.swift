@@ -45,6 +45,11 @@ public final class TLBHierarchy: @unchecked Sendable {
     /// change of replacement state, so it is counted without a lookup.
     @usableFromInline let hot: UnsafeMutablePointer<UInt64>
 
+    /// Per path (data, instruction): a direct probe of the top level when it
+    /// is one LRU or FIFO array for one page size with a power-of-two number
+    /// of sets and at most 8 ways, the common L1 shape.
+    @usableFromInline let directProbes: UnsafeMutablePointer<DirectProbe>
+
     /// CR4.PCIDE: CR3 writes select a PCID and may keep its entries.
     public var pcidEnabled = false
     /// CR4.PGE: leaves with G = 1 fill global entries.
@@ -67,7 +72,7 @@ public final class TLBHierarchy: @unchecked Sendable {
         levelProbes = .allocate(capacity: levels.count)
         levelSizes = arena.allocate(levels.count, repeating: 0)
         counters = arena.allocate(levels.count * 2, repeating: 0)
-        hot = arena.allocate(13, repeating: 0)
+        hot = arena.allocate(9, repeating: 0)
         var index = 0
         for (levelIndex, level) in levels.enumerated() {
             let start = index
@@ -103,10 +108,20 @@ public final class TLBHierarchy: @unchecked Sendable {
         instructionPathStart = dataPath.count
         instructionPathCount = instructionPath.count
         // A path whose top level probes one array for one size gets a direct probe.
-        for (offset, start) in [(9, 0), (11, instructionPathStart)] {
-            let range = levelProbes[paths[start]]
-            hot[offset] = range.end - range.start == 1 ? UInt64(probes[range.start].array) : .max
-            hot[offset + 1] = range.end - range.start == 1 ? UInt64(probes[range.start].code) : 0
+        directProbes = .allocate(capacity: 2)
+        for (index, start) in [0, instructionPathStart].enumerated() {
+            let level = paths[start]
+            let range = levelProbes[level]
+            var probe = DirectProbe()
+            if range.end - range.start == 1 {
+                let (arrayIndex, code) = probes[range.start]
+                let array = arrays[arrayIndex]
+                if array.setsArePowerOfTwo && array.ways <= 8 && (array.policyKind == 0 || array.policyKind == 2) {
+                    probe = DirectProbe(array: array, lru: array.policyKind == 0, code: code, level: level,
+                                        hits: counters + level * 2)
+                }
+            }
+            (directProbes + index).initialize(to: probe)
         }
         forgetLastPages()
     }
@@ -117,6 +132,7 @@ public final class TLBHierarchy: @unchecked Sendable {
         levelArrays.deallocate()
         probes.deallocate()
         levelProbes.deallocate()
+        directProbes.deallocate()
         paths.deallocate()
     }
 
@@ -166,24 +182,33 @@ public final class TLBHierarchy: @unchecked Sendable {
             return Hit(level: paths[pathStart], pageSize: PageSize(rawValue: UInt8(truncatingIfNeeded: shortcut[3]))!,
                        frame: shortcut[2])
         }
-        let top = hot + (instruction ? 11 : 9)
-        if top[0] != .max {
-            let array = arrays[Int(truncatingIfNeeded: top[0])]
-            let code = top[1]
-            let shift = 12 &+ 9 &* code
-            let page = address &>> shift
-            let slot = array.find(tag: page &<< 2 | code, set: array.set(of: page), context: UInt32(truncatingIfNeeded: hot[0]),
-                                  alternative: (UInt32(truncatingIfNeeded: hot[0]) & 0x0FFF_F000) | TLBContext.globalBit)
-            if slot >= 0 {
-                array.touch(slot)
-                let level = paths[pathStart]
-                counters[level &* 2] &+= 1
-                let size = PageSize(rawValue: UInt8(truncatingIfNeeded: shift))!
-                let frame = array.payloads[slot]
-                remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
-                return Hit(level: level, pageSize: size, frame: frame)
+        let direct = directProbes[instruction ? 1 : 0]
+        if direct.enabled {
+            let page = address &>> direct.shift
+            let tag = page &<< 2 | direct.code
+            let base = Int(truncatingIfNeeded: page & direct.setMask) &* direct.ways
+            let context = UInt32(truncatingIfNeeded: hot[0])
+            let global = (context & 0x0FFF_F000) | TLBContext.globalBit
+            var found = -1
+            var slot = base
+            let end = base &+ direct.ways
+            while slot < end {
+                let owner = direct.contexts[slot]
+                found = direct.tags[slot] == tag && (owner == context || owner == global) ? slot : found
+                slot &+= 1
             }
-            counters[paths[pathStart] &* 2 &+ 1] &+= 1
+            if found >= 0 {
+                if direct.lru {
+                    let clock = direct.state[0] &+ 1
+                    direct.state[0] = clock
+                    direct.stamps[found] = clock
+                }
+                direct.hits[0] &+= 1
+                let frame = direct.payloads[found]
+                remember(address, size: direct.size, frame: frame, instruction: instruction, pathStart: pathStart)
+                return Hit(level: direct.level, pageSize: direct.size, frame: frame)
+            }
+            direct.hits[1] &+= 1
             return lookupSlow(address, instruction: instruction, from: 1)
         }
         return lookupSlow(address, instruction: instruction, from: 0)
@@ -381,5 +406,43 @@ public final class TLBHierarchy: @unchecked Sendable {
         globalPagesEnabled = enabled
         let vpid = context.vpid
         invalidate { _, _, owner in owner.vpid == vpid }
+    }
+}
+
+/// The fields of one array needed to probe it directly for one page size.
+@usableFromInline struct DirectProbe {
+    @usableFromInline var enabled = false
+    @usableFromInline var tags = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    @usableFromInline var contexts = UnsafeMutablePointer<UInt32>(bitPattern: 8)!
+    @usableFromInline var payloads = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    @usableFromInline var stamps = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    @usableFromInline var state = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    /// The level's hit counter, then its miss counter.
+    @usableFromInline var hits = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    @usableFromInline var setMask: UInt64 = 0
+    @usableFromInline var ways = 0
+    @usableFromInline var shift: UInt64 = 12
+    @usableFromInline var code: UInt64 = 0
+    @usableFromInline var size = PageSize.size4K
+    @usableFromInline var level = 0
+    @usableFromInline var lru = false
+
+    init() {}
+
+    init(array: SetAssociativeArray, lru: Bool, code: Int, level: Int, hits: UnsafeMutablePointer<UInt64>) {
+        enabled = true
+        tags = array.tags
+        contexts = array.contexts
+        payloads = array.payloads
+        stamps = array.stamps
+        state = array.state
+        self.hits = hits
+        setMask = array.setMask
+        ways = array.ways
+        shift = UInt64(12 + 9 * code)
+        self.code = UInt64(code)
+        size = PageSize(rawValue: UInt8(12 + 9 * code))!
+        self.level = level
+        self.lru = lru
     }
 }

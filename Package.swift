@@ -25,7 +25,8 @@ let package = Package(
     targets: [
         // MARK: Pure models (no Glibc)
         .target(name: "Translation"),
-        .target(name: "TLB", dependencies: ["Translation", "TOMLKit"]),
+        .target(name: "CCPUID"),
+        .target(name: "TLB", dependencies: ["Translation", "Workloads", "CCPUID", "TOMLKit"]),
         .target(name: "Workloads", dependencies: ["Translation"]),
         .target(name: "ShadowPaging", dependencies: ["Translation", "TLB", "Workloads"]),
 
@@ -58,7 +59,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "VMemLabTestSupport", dependencies: ["Translation", "TLB"], path: "Tests/VMemLabTestSupport"),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "VMemLabTestSupport"]),
-        .testTarget(name: "TLBTests", dependencies: ["TLB", "VMemLabTestSupport"]),
+        .testTarget(name: "TLBTests", dependencies: ["TLB", "Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
         .target(name: "CGuestMemoryTestSupport", path: "Tests/CGuestMemoryTestSupport"),

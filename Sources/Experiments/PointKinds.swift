@@ -2,6 +2,7 @@
 public enum PointKinds {
     public static let all: [any PointKind] = [
         WalkPointKind(),
+        SimulatePointKind(),
         MeasurePointKind(),
     ]
 }

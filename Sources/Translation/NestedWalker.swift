@@ -3,7 +3,8 @@
     /// Intel EPT.
     case ept(EPTControls)
     /// AMD nested paging: x86-64 tables at nCR3, walked as user accesses
-    /// with the host's paging controls.
+    /// with the host's paging controls (protection keys aside: they govern
+    /// linear addresses only).
     case npt(root: UInt64, controls: PagingControls)
 
     /// The depth of the nested hierarchy.

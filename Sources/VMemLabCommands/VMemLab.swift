@@ -9,7 +9,10 @@ public struct VMemLab: ParsableCommand {
             VMemLab answers what a translation strategy costs, with exact models of \
             page walks, TLBs and shadow paging, and with real measurements through /dev/kvm.
             """,
-        subcommands: [WalkCommand.self, ReproduceCommand.self, RunCommand.self, MergeCommand.self, CompareCommand.self]
+        subcommands: [
+            WalkCommand.self, SimulateCommand.self, ReproduceCommand.self, NUMACommand.self, RunCommand.self,
+            MergeCommand.self, CompareCommand.self,
+        ]
     )
 
     public init() {}

@@ -13,11 +13,11 @@ let vmemlabExecutable: URL? = {
 }()
 
 @Suite(.serialized) struct ResumeAfterKillTests {
-    /// 312 walk points (78 parameter combinations, 4 repetitions): a few
+    /// 624 walk points (78 parameter combinations, 8 repetitions): several
     /// seconds of work for a debug build, so a kill lands mid-sweep.
     static let spec = """
         name = "resume"
-        repetitions = 4
+        repetitions = 8
         [sweep]
         strategies = ["native", "nested", "shadow"]
         workloads = ["walk"]
@@ -45,7 +45,9 @@ let vmemlabExecutable: URL? = {
         return process
     }
 
-    @Test func aSweepKilledWithSIGKILLResumesWithNoDuplicateAndNoPartialRow() async throws {
+    /// Synchronous on purpose: the polling loop keeps its thread, so other
+    /// tests busy on the cooperative pool cannot delay the kill.
+    @Test func aSweepKilledWithSIGKILLResumesWithNoDuplicateAndNoPartialRow() throws {
         let directory = try temporaryDirectory()
         let specURL = directory.appendingPathComponent("resume.toml")
         try Data(Self.spec.utf8).write(to: specURL)
@@ -59,7 +61,7 @@ let vmemlabExecutable: URL? = {
             let child = try Self.run(specURL, out: out)
             let deadline = Date().addingTimeInterval(120)
             while Self.dataRows(csv) < threshold && child.isRunning && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(5))
+                usleep(2_000)
             }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()

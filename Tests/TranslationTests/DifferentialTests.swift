@@ -2,65 +2,31 @@ import Testing
 import Translation
 import VMemLabTestSupport
 
-/// Randomized differential test: random table layouts, random flag
-/// mutations anywhere on the paths, random controls and accesses; every
-/// walk of `PageWalker` is compared with `ReferencePageWalker` (the access
-/// oracle over entries gathered the slow way), outcome and A/D bits alike.
-/// Each seed is reproducible.
-@Suite("PageWalker against the reference walker on random layouts")
+/// Randomized differential tests: random table layouts, random flag
+/// mutations anywhere on the paths, random controls and accesses (see
+/// `RandomLayout`). Every walk is compared with `ReferencePageWalker` (the
+/// access oracle over entries gathered the slow way), outcome and A/D bits
+/// alike. Each seed is reproducible.
+@Suite("Walkers against the reference walker on random layouts")
 struct DifferentialTests {
     static let layoutsPerSeed = 60
     static let walksPerLayout = 50
 
-    @Test("random layouts, mutations and accesses", arguments: [UInt64(0x5EED_0001), 0x5EED_0002, 0x5EED_0003, 0x5EED_0004])
+    @Test("PageWalker: random layouts, mutations and accesses",
+          arguments: [UInt64(0x5EED_0001), 0x5EED_0002, 0x5EED_0003, 0x5EED_0004])
     func randomWalks(seed: UInt64) throws {
         var random = TranslationSeededGenerator(seed: seed)
-        var walks = 0
-        var agreements = 0
-        var outcomes = (translated: 0, faults: 0, reservedFaults: 0, nonCanonical: 0)
-        var mismatches: [String] = []
-        for layout in 0..<Self.layoutsPerSeed {
-            let controls = Self.randomControls(&random)
-            let memory = SparsePhysicalMemory()
-            var view = memory
-            var builder = try PageTableBuilder(format: .x86, mode: controls.mode,
-                                               allocator: FrameAllocator(base: 0x10_0000, size: 0x40_0000), memory: &view)
-            var mapped: [(address: UInt64, size: PageSize)] = []
-            for _ in 0..<8 {
-                let size: PageSize = [.size4K, .size4K, .size4K, .size2M, .size2M, .size1G].randomElement(using: &random)!
-                let virtual = UInt64.random(in: 0..<(1 << (controls.mode.addressBits - 1)), using: &random)
-                    & ~size.offsetMask
-                let physical = UInt64.random(in: 0x1_0000_0000..<(1 << 36), using: &random) & ~size.offsetMask
-                do {
-                    try builder.map(virtual: virtual, physical: physical, size: size,
-                                    leafBits: Self.randomLeafBits(&random), memory: &view)
-                    mapped.append((virtual, size))
-                } catch .overlaps {
-                    continue
-                }
-            }
-            for _ in 0..<6 {
-                guard let target = mapped.randomElement(using: &random) else { break }
-                let level = Int.random(in: target.size.leafLevel...controls.mode.levels, using: &random)
-                guard let entry = builder.entryAddress(of: target.address, level: level, memory: memory) else { continue }
-                let isLargeLeaf = level == target.size.leafLevel && target.size != .size4K
-                let bit = Self.mutableBits(controls, largeLeaf: isLargeLeaf).randomElement(using: &random)!
-                memory.store64(entry, memory.load64(entry) ^ (1 << bit))
-            }
+        var tally = Tally()
+        for index in 0..<Self.layoutsPerSeed {
+            var memory = SparsePhysicalMemory()
+            let layout = try RandomLayout(random: &random, memory: &memory)
             for _ in 0..<Self.walksPerLayout {
-                let address: UInt64
-                if let target = mapped.randomElement(using: &random), Int.random(in: 0..<10, using: &random) < 8 {
-                    address = target.address + UInt64.random(in: 0..<target.size.bytes, using: &random)
-                } else {
-                    address = random.next()
-                }
-                let access = MemoryAccess(AccessType.allCases.randomElement(using: &random)!,
-                                          AccessPrivilege.allCases.randomElement(using: &random)!)
-                let prediction = ReferencePageWalker(controls: controls)
-                    .predict(address: address, access: access, root: builder.root, memory: memory)
+                let (address, access) = layout.randomAccess(&random)
+                let prediction = ReferencePageWalker(controls: layout.controls)
+                    .predict(address: address, access: access, root: layout.root, memory: memory)
                 var walked = memory
-                let result = PageWalker(controls: controls).walk(address, access: access, root: builder.root,
-                                                                 memory: &walked)
+                let result = PageWalker(controls: layout.controls).walk(address, access: access, root: layout.root,
+                                                                        memory: &walked)
                 let used = prediction.verdict.entriesUsed
                 let after = prediction.entryAddresses.prefix(used).map { memory.load64($0) }
                 var agree = AccessVerdict.Outcome(result) == prediction.verdict.outcome
@@ -68,61 +34,130 @@ struct DifferentialTests {
                 if case let .translated(translation) = result, translation.leafEntryAddress != prediction.leafEntryAddress {
                     agree = false
                 }
-                walks += 1
-                switch prediction.verdict.outcome {
-                case .translated: outcomes.translated += 1
-                case let .fault(fault):
-                    outcomes.faults += 1
-                    if fault.errorCode.contains(.reservedBit) { outcomes.reservedFaults += 1 }
-                case .nonCanonical: outcomes.nonCanonical += 1
-                }
-                if agree {
-                    agreements += 1
-                } else if mismatches.count < 8 {
-                    mismatches.append("""
-                        seed 0x\(String(seed, radix: 16)) layout \(layout): \(controls.mode) \(access) at 0x\(String(address, radix: 16)), \
-                        NXE \(controls.noExecute) WP \(controls.writeProtect) SMEP \(controls.smep) SMAP \(controls.smap) \
-                        AC \(controls.alignmentCheck) PKE \(controls.protectionKeys) PKRU 0x\(String(controls.pkru, radix: 16)) \
-                        MAXPHYADDR \(controls.maxPhysicalAddressBits) 1G \(controls.supports1GPages)
-                          walker: \(AccessVerdict.Outcome(result)); entries after \(after.map { "0x" + String($0, radix: 16) })
-                          reference: \(prediction.verdict)
-                        """)
+                tally.record(prediction.verdict.outcome, agree: agree) {
+                    """
+                    seed 0x\(String(seed, radix: 16)) layout \(index): \(access) at 0x\(String(address, radix: 16)), \
+                    \(layout.controlsDescription)
+                      walker: \(AccessVerdict.Outcome(result)); entries after \(after.map { "0x" + String($0, radix: 16) })
+                      reference: \(prediction.verdict)
+                    """
                 }
             }
         }
-        print("differential walks [seed 0x\(String(seed, radix: 16))]: \(walks) walks "
-            + "(\(outcomes.translated) translated, \(outcomes.faults) #PF of which \(outcomes.reservedFaults) RSVD, "
-            + "\(outcomes.nonCanonical) non-canonical), \(agreements) agree")
-        #expect(walks == Self.layoutsPerSeed * Self.walksPerLayout)
-        #expect(agreements == walks, "\(mismatches.joined(separator: "\n"))")
+        print("differential walks [seed 0x\(String(seed, radix: 16))]: \(tally.summary)")
+        #expect(tally.walks == Self.layoutsPerSeed * Self.walksPerLayout)
+        #expect(tally.agreements == tally.walks, "\(tally.mismatches.joined(separator: "\n"))")
     }
 
-    static func randomControls(_ random: inout TranslationSeededGenerator) -> PagingControls {
-        PagingControls(
-            mode: Bool.random(using: &random) ? .fourLevel : .fiveLevel,
-            writeProtect: Bool.random(using: &random), noExecute: Int.random(in: 0..<4, using: &random) != 0,
-            smep: Bool.random(using: &random), smap: Bool.random(using: &random),
-            alignmentCheck: Bool.random(using: &random), protectionKeys: Bool.random(using: &random),
-            pkru: UInt32.random(in: 0...UInt32.max, using: &random),
-            maxPhysicalAddressBits: [36, 39, 46, 52].randomElement(using: &random)!,
-            supports1GPages: Int.random(in: 0..<4, using: &random) != 0)
+    /// The nested tables map guest-physical [0, 2^39) with 1 GiB pages.
+    static let nestedReach: UInt64 = 1 << 39
+    /// Guest-physical `x` is host-physical `x + hostOffset`.
+    static let hostOffset: UInt64 = 1 << 40
+
+    /// With a nested dimension that allows everything, a 2D walk must decide
+    /// exactly what a 1D walk of the guest tables decides: the same guest
+    /// fault or translation, the same guest A/D bits, the host address at
+    /// the fixed offset, and (h + 1) references per guest entry plus h for
+    /// the final address. A walk that touches a guest-physical address the
+    /// nested tables do not map must exit instead.
+    @Test("NestedWalker: random guest layouts over permissive nested tables",
+          arguments: [NestedFixtureKind.ept(accessedDirty: false), .ept(accessedDirty: true), .npt],
+          [UInt64(0x2D5E_ED01), 0x2D5E_ED02])
+    func randomNestedWalks(kind: NestedFixtureKind, seed: UInt64) throws {
+        var random = TranslationSeededGenerator(seed: seed)
+        var tally = Tally()
+        var exits = 0
+        for index in 0..<30 {
+            let host = SparsePhysicalMemory()
+            var guestMemory = OffsetMemory(base: host, offset: Self.hostOffset)
+            let layout = try RandomLayout(random: &random, memory: &guestMemory)
+            var hostView = host
+            let hostMode: PagingMode = Bool.random(using: &random) ? .fourLevel : .fiveLevel
+            var nested = try PageTableBuilder(format: kind.format, mode: hostMode,
+                                              allocator: FrameAllocator(base: 0x1000_0000, size: 0x1_0000), memory: &hostView)
+            try nested.map(virtual: 0, physical: Self.hostOffset, size: .size1G, count: Self.nestedReach >> 30,
+                           leafBits: NestedFixture.permissiveLeafBits(kind), memory: &hostView)
+            let paging: NestedPaging
+            switch kind {
+            case let .ept(accessedDirty):
+                paging = .ept(EPTControls(pointer: EPTPointer(root: HostPhysicalAddress(nested.root), mode: hostMode,
+                                                              accessedDirtyEnabled: accessedDirty)))
+            case .npt:
+                paging = .npt(root: nested.root, controls: PagingControls(mode: hostMode))
+            }
+            let walker = NestedWalker(guest: layout.controls, nested: paging)
+            let nestedReferences = hostMode.levels - 2
+            for _ in 0..<30 {
+                let (address, access) = layout.randomAccess(&random)
+                let prediction = ReferencePageWalker(controls: layout.controls)
+                    .predict(address: address, access: access, root: layout.root, memory: guestMemory)
+                var memory = host
+                var counter = WalkReferenceCounter()
+                let result = walker.walk(address, access: access, guestRoot: layout.root, memory: &memory,
+                                         observer: &counter)
+                let verdict = prediction.verdict
+                var touched = Array(prediction.entryAddresses.prefix(verdict.entriesUsed))
+                if case let .translated(physical, _, _, _) = verdict.outcome { touched.append(physical) }
+                let agree: Bool
+                if touched.contains(where: { $0 >= Self.nestedReach }) {
+                    agree = result.isVMExit
+                    exits += 1
+                } else {
+                    let after = prediction.entryAddresses.prefix(verdict.entriesUsed).map { guestMemory.load64($0) }
+                    let guestEntriesAgree = after == Array(verdict.entriesAfter.prefix(verdict.entriesUsed))
+                    switch verdict.outcome {
+                    case .nonCanonical:
+                        agree = result == .nonCanonical && counter.total == 0
+                    case let .fault(fault):
+                        agree = result == .guestFault(fault) && guestEntriesAgree
+                            && counter.total == verdict.entriesUsed * (nestedReferences + 1)
+                    case let .translated(physical, size, rights, _):
+                        agree = result == .translated(NestedTranslation(
+                            guestPhysical: physical, hostPhysical: physical + Self.hostOffset, guestPageSize: size,
+                            hostPageSize: .size1G, guestRights: rights))
+                            && guestEntriesAgree
+                            && counter.total == verdict.entriesUsed * (nestedReferences + 1) + nestedReferences
+                    }
+                }
+                tally.record(verdict.outcome, agree: agree) {
+                    """
+                    \(kind) seed 0x\(String(seed, radix: 16)) layout \(index), host \(hostMode): \(access) at \
+                    0x\(String(address, radix: 16)), \(layout.controlsDescription)
+                      2D walker: \(result) after \(counter.total) references
+                      reference: \(verdict)
+                    """
+                }
+            }
+        }
+        print("differential 2D walks [\(kind), seed 0x\(String(seed, radix: 16))]: \(tally.summary), \(exits) out of nested reach")
+        #expect(tally.walks == 30 * 30)
+        #expect(tally.agreements == tally.walks, "\(tally.mismatches.joined(separator: "\n"))")
     }
 
-    /// P, and each of R/W, U/S, A, D, XD, G with even odds, and a random key.
-    static func randomLeafBits(_ random: inout TranslationSeededGenerator) -> UInt64 {
-        var bits: UInt64 = 1
-        for bit: UInt64 in [1, 2, 5, 6, 8, 63] where Bool.random(using: &random) { bits |= 1 << bit }
-        return bits | (UInt64.random(in: 0..<16, using: &random) << 59)
-    }
+    /// Counts walks by predicted outcome and keeps the first mismatches.
+    struct Tally {
+        var walks = 0, agreements = 0, translated = 0, faults = 0, reservedFaults = 0, nonCanonical = 0
+        var mismatches: [String] = []
 
-    /// The bits a mutation flips: P, R/W, U/S, A, D, PS, G, XD, a key bit,
-    /// address bit MAXPHYADDR − 1 and (when it exists) MAXPHYADDR, and in a
-    /// large leaf bit 13. (Bit 13 of a table pointer is left alone: it could
-    /// point one table at another and fold a path onto itself.)
-    static func mutableBits(_ controls: PagingControls, largeLeaf: Bool) -> [UInt64] {
-        var bits: [UInt64] = [0, 1, 2, 5, 6, 7, 8, 63, 60, UInt64(controls.maxPhysicalAddressBits - 1)]
-        if controls.maxPhysicalAddressBits < 52 { bits.append(UInt64(controls.maxPhysicalAddressBits)) }
-        if largeLeaf { bits.append(13) }
-        return bits
+        mutating func record(_ outcome: AccessVerdict.Outcome, agree: Bool, describe: () -> String) {
+            walks += 1
+            switch outcome {
+            case .translated: translated += 1
+            case let .fault(fault):
+                faults += 1
+                if fault.errorCode.contains(.reservedBit) { reservedFaults += 1 }
+            case .nonCanonical: nonCanonical += 1
+            }
+            if agree {
+                agreements += 1
+            } else if mismatches.count < 8 {
+                mismatches.append(describe())
+            }
+        }
+
+        var summary: String {
+            "\(walks) walks (\(translated) translated, \(faults) #PF of which \(reservedFaults) RSVD, "
+                + "\(nonCanonical) non-canonical), \(agreements) agree"
+        }
     }
 }

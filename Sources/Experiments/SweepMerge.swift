@@ -8,7 +8,8 @@ public struct SweepMergeError: Error, CustomStringConvertible {
 
 /// Combines the CSVs of a sweep's shards (or of interrupted and resumed
 /// runs) into one: the same header, one row per point id, in the order of
-/// the points in the sweep.
+/// the points in the sweep. Inputs whose spec hashes have nothing in common
+/// come from different sweeps and are refused.
 public enum SweepMerge {
     /// The merged table, and how many rows repeated a point id already seen
     /// (the first is kept).
@@ -20,25 +21,25 @@ public enum SweepMerge {
         }
         let index = columns.firstIndex(of: "point_index")
         let hash = columns.firstIndex(of: "spec_hash")
-        var referenceHash: String?
-        if let hash {
-            for (_, table) in tables where !table.rows.isEmpty {
-                let row: [String] = table.rows[0]
-                referenceHash = row[hash]
-                break
-            }
-        }
         var rows: [[String]] = []
         var seen = Set<String>()
         var duplicates = 0
+        // Inputs of one sweep share a spec hash; a file resumed after the spec
+        // was extended holds the old and the new one.
+        var hashes: Set<String>?
         for (name, table) in tables {
             guard table.columns == columns else {
                 throw SweepMergeError("\(name) has other columns than \(first.name); merge only shards of one sweep")
             }
-            for row in table.rows {
-                if let hash, let reference = referenceHash, row[hash] != reference {
-                    throw SweepMergeError("\(name) comes from another spec (spec_hash \(row[hash]), not \(reference))")
+            if let hash, !table.rows.isEmpty {
+                let mine = Set(table.rows.map { $0[hash] })
+                if let seen = hashes, seen.isDisjoint(with: mine) {
+                    throw SweepMergeError("\(name) comes from another spec (spec_hash \(mine.sorted().joined(separator: ", ")), "
+                        + "not \(seen.sorted().joined(separator: ", ")))")
                 }
+                hashes = (hashes ?? []).union(mine)
+            }
+            for row in table.rows {
                 if seen.insert(row[id]).inserted { rows.append(row) } else { duplicates += 1 }
             }
         }

@@ -59,6 +59,14 @@ import Testing
         other.append(["c", "2", "z", "another"])
         #expect(throws: SweepMergeError.self) { _ = try SweepMerge.merge([("a", a), ("other", other)]) }
         #expect(throws: SweepMergeError.self) { _ = try SweepMerge.merge([("a", a), ("x", CSVTable(columns: ["point_id"]))]) }
+
+        // A shard resumed after its spec was extended holds both hashes.
+        var extended = CSVTable(columns: ["point_id", "point_index", "v", "spec_hash"])
+        extended.append(["d", "3", "w", "h"])
+        extended.append(["e", "4", "w", "h2"])
+        var fresh = CSVTable(columns: ["point_id", "point_index", "v", "spec_hash"])
+        fresh.append(["f", "5", "w", "h2"])
+        #expect(try SweepMerge.merge([("extended", extended), ("fresh", fresh)]).table.rows.count == 3)
         #expect(throws: SweepMergeError.self) { _ = try SweepMerge.merge([("x", CSVTable(columns: ["name"]))]) }
     }
 }

@@ -8,7 +8,7 @@ public struct MergeCommand: ParsableCommand {
         commandName: "merge",
         abstract: "Merge the shard CSVs of one sweep into one CSV.",
         discussion: """
-            The inputs must have the same columns and spec hash. The output holds one row per \
+            The inputs must have the same columns and share a spec hash. The output holds one row per \
             point id, in sweep order; it equals the CSV of an unsharded run. It is written atomically.
             """
     )

@@ -67,6 +67,9 @@ let vmemlabExecutable: URL? = {
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "the sweep finished before it could be killed")
             killedAt.append(Self.dataRows(csv))
+            // The file ends with a complete record: one write(2) per row.
+            let bytes = try Data(contentsOf: csv)
+            #expect(bytes.suffix(2) == Data("\r\n".utf8), "a kill left a partial row")
         }
         #expect(killedAt[0] < total && killedAt[1] < total)
         #expect(killedAt[1] >= killedAt[0])

@@ -103,6 +103,13 @@ int ckvm_install_kick_handler(int signal) {
     return sigaction(signal, &action, NULL);
 }
 
+int ckvm_unblock_signal(int signal) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int ckvm_pthread_kick(pthread_t thread, int signal) { return pthread_kill(thread, signal); }
 
 // MARK: Timing

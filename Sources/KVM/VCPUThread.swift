@@ -56,6 +56,7 @@ public final class VCPUThread: @unchecked Sendable {
     }
 
     private static func serve(_ state: State) {
+        _ = ckvm_unblock_signal(kickSignal)
         state.condition.lock()
         while true {
             while state.job == nil && !state.shuttingDown { state.condition.wait() }

@@ -94,6 +94,10 @@ uint32_t ckvm_run_system_event_type(const struct kvm_run *run);
 /// so that the signal interrupts KVM_RUN with EINTR instead of killing the
 /// process. Returns 0, or -1 with errno set.
 int ckvm_install_kick_handler(int signal);
+/// Unblocks `signal` in the calling thread (threads inherit the creator's
+/// mask, and dispatch worker threads block most signals). Returns 0 or an
+/// error number.
+int ckvm_unblock_signal(int signal);
 /// pthread_kill, returning its error number (0 on success).
 int ckvm_pthread_kick(pthread_t thread, int signal);
 

@@ -1,0 +1,19 @@
+import Foundation
+
+enum FileManagerShim {
+    static func directoryCount(_ path: String) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: path).count
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "vmemlab-kvm-tests-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+}

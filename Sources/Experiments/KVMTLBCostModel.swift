@@ -38,62 +38,101 @@ public struct TLBGeometry: Sendable, Equatable {
 
 /// A small cost model of the pointer chase, calibrated on measurements:
 ///
-///     cycles = a + b·P(miss L2) + c·P(miss L3) + w·P(TLB miss)
+///     cycles = a + b·P(miss L2) + c·P(miss L3) + w·P(TLB miss)·R
 ///
-/// - P(TLB miss) = max(0, 1 − E/T): T translations of the effective page
-///   size (the shadow page, the smaller of guest page and host backing)
-///   cover the working set, and E is the CPUID TLB entry count for it
-///   (uniform random access to a fully associative TLB).
-/// - P(miss Lk) = max(0, 1 − Ck/F) for the footprint F of the lines the chase
-///   touches: one data line per 4 KiB page, plus one PTE line per 8
+/// - The guest's translations are shadowed by KVM at the effective page
+///   size (the smaller of guest page and host backing). When this host is
+///   itself a guest (`outerPage` set), the hardware walks the shadow table
+///   and the outer hypervisor's nested table: R is the reference count of
+///   that 2D walk, (g+1)(h+1)−1 with g and h the levels above each
+///   dimension's leaf (Bhargava et al.), and a TLB entry covers the smaller
+///   of the effective and the outer page. Otherwise R is the 1D walk's g.
+/// - P(TLB miss) = max(0, 1 − E/T): T translations of the TLB page size cover
+///   the working set; E is the CPUID entry count for it (uniform random
+///   access to a fully associative TLB).
+/// - P(miss Lk) = max(0, 1 − Ck/F) for the footprint F of the lines the
+///   chase touches: one data line per 4 KiB page, plus one PTE line per 8
 ///   translations when those are 4 KiB.
-/// - a, b, c and w are fitted by least squares (with a tiny ridge, so that
-///   a feature that is zero on every calibration point gets weight 0).
+/// - a, b, c and w are fitted by least squares with b, c, w ≥ 0 (a feature
+///   whose best weight is negative is dropped and the rest refitted; a tiny
+///   ridge gives a feature that is zero on every calibration point weight 0).
 ///
 /// It is this runner's own model, used because the TLB issue's cost model
 /// had not landed when it was written; it never sees the points it predicts
 /// unless they are in the calibration set.
 public struct KVMTLBCostModel: Sendable, Equatable {
     public let geometry: TLBGeometry
+    /// The page size the outer hypervisor maps this host with, when this
+    /// host is a guest (not observable from inside: an assumption).
+    public let outerPage: PageSize?
     /// a, b, c, w.
     public let coefficients: [Double]
 
+    /// The walk references per TLB miss.
+    public static func walkReferences(effectivePage: PageSize, outerPage: PageSize?) -> Double {
+        let guestLevels = Double(4 - effectivePage.leafLevel + 1)
+        guard let outerPage else { return guestLevels }
+        let hostLevels = Double(4 - outerPage.leafLevel + 1)
+        return (guestLevels + 1) * (hostLevels + 1) - 1
+    }
+
     /// The four features of a point.
-    public static func features(workingSetBytes: Int, effectivePage: PageSize, geometry: TLBGeometry) -> [Double] {
+    public static func features(workingSetBytes: Int, effectivePage: PageSize, outerPage: PageSize?,
+                                geometry: TLBGeometry) -> [Double] {
         let pages4K = Double(workingSetBytes) / 4096
-        let translations = max(1, Double(workingSetBytes) / Double(effectivePage.bytes))
+        let tlbPage = min(effectivePage, outerPage ?? effectivePage)
+        let translations = max(1, Double(workingSetBytes) / Double(tlbPage.bytes))
         var footprint = pages4K * 64
-        if effectivePage == .size4K { footprint += translations / 8 * 64 }
+        if effectivePage == .size4K { footprint += pages4K / 8 * 64 }
         func missRate(_ capacity: Double) -> Double { max(0, 1 - capacity / footprint) }
-        let tlbMiss = max(0, 1 - Double(geometry.entries(effectivePage)) / translations)
-        return [1, missRate(Double(geometry.l2Bytes)), missRate(Double(geometry.l3Bytes)), tlbMiss]
+        let tlbMiss = max(0, 1 - Double(geometry.entries(tlbPage)) / translations)
+        return [1, missRate(Double(geometry.l2Bytes)), missRate(Double(geometry.l3Bytes)),
+                tlbMiss * walkReferences(effectivePage: effectivePage, outerPage: outerPage)]
     }
 
     /// Fits the coefficients to `(workingSetBytes, effectivePage, measuredCycles)` points.
-    public static func calibrate(geometry: TLBGeometry, points: [(Int, PageSize, Double)]) -> KVMTLBCostModel {
-        let rows = points.map { features(workingSetBytes: $0.0, effectivePage: $0.1, geometry: geometry) }
+    public static func calibrate(geometry: TLBGeometry, outerPage: PageSize?,
+                                 points: [(Int, PageSize, Double)]) -> KVMTLBCostModel {
+        let rows = points.map {
+            features(workingSetBytes: $0.0, effectivePage: $0.1, outerPage: outerPage, geometry: geometry)
+        }
+        var active = [true, true, true, true]
+        var coefficients = [Double](repeating: 0, count: 4)
+        for _ in 0..<4 {
+            coefficients = leastSquares(rows.map { row in row.indices.map { active[$0] ? row[$0] : 0 } },
+                                        points.map(\.2))
+            guard let negative = (1..<4).first(where: { active[$0] && coefficients[$0] < 0 }) else { break }
+            active[negative] = false
+        }
+        for index in 0..<4 where !active[index] { coefficients[index] = 0 }
+        return KVMTLBCostModel(geometry: geometry, outerPage: outerPage, coefficients: coefficients)
+    }
+
+    /// The least-squares coefficients of `rows` for `targets` (normal equations).
+    static func leastSquares(_ rows: [[Double]], _ targets: [Double]) -> [Double] {
         let n = 4
         var normal = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
-        for (row, point) in zip(rows, points) {
+        for (row, target) in zip(rows, targets) {
             for i in 0..<n {
                 for j in 0..<n { normal[i][j] += row[i] * row[j] }
-                normal[i][n] += row[i] * point.2
+                normal[i][n] += row[i] * target
             }
         }
         let ridge = 1e-9 * max(1, (0..<n).reduce(0) { $0 + normal[$1][$1] })
         for i in 0..<n { normal[i][i] += ridge }
-        return KVMTLBCostModel(geometry: geometry, coefficients: solve(normal))
+        return solve(normal)
     }
 
-    init(geometry: TLBGeometry, coefficients: [Double]) {
+    init(geometry: TLBGeometry, outerPage: PageSize?, coefficients: [Double]) {
         self.geometry = geometry
+        self.outerPage = outerPage
         self.coefficients = coefficients
     }
 
     /// The predicted cycles per access.
     public func predict(workingSetBytes: Int, effectivePage: PageSize) -> Double {
-        zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, geometry: geometry),
-            coefficients).reduce(0) { $0 + $1.0 * $1.1 }
+        zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, outerPage: outerPage,
+                          geometry: geometry), coefficients).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
     /// Gaussian elimination with partial pivoting on an augmented n×(n+1) matrix.

@@ -29,8 +29,13 @@ public struct MeasuredTLBReach: Sendable {
     public var repetitions: Int
     /// The curve the model is calibrated on; the others validate it.
     public var calibration = Configuration(guestPage: .size4K, backing: .anonymous4K)
-    /// Dependent loads per timed run, at least (whole laps of the cycle).
+    /// Dependent loads per VM, at least, split into `subRuns` timed runs of
+    /// whole laps. A VM's figure is its fastest sub-run: a sub-run during
+    /// which the host preempted the vCPU (2 cores shared by many processes)
+    /// counts the preemption too, so the minimum filters it; the spread across
+    /// VMs is kept in the quartiles.
     public var minimumSteps = 400_000
+    public var subRuns = 5
 
     public init(guestPages: [PageSize], backings: [HostBacking], sizes: [Int], repetitions: Int) {
         self.guestPages = guestPages
@@ -162,14 +167,18 @@ public struct MeasuredTLBReach: Sendable {
         let start = permutation.write(into: session.data.base, addressBase: GuestLayout.dataVirtual)
         let pages = UInt64(permutation.pages)
         _ = try session.run(.pointerChase, KernelArguments(rdi: start, rsi: pages))
-        let laps = max(1, (UInt64(minimumSteps) + pages - 1) / pages)
-        let result = try session.run(.pointerChase, KernelArguments(rdi: start, rsi: laps * pages))
-        guard result.state == start,
-              result.checksum == laps &* permutation.lapChecksum(addressBase: GuestLayout.dataVirtual)
-        else { throw KVMError.kernelCheckFailed("the chase of \(configuration) at \(size) bytes missed nodes") }
+        let laps = lapsPerSubRun(pages: pages)
+        var best = Double.infinity, faults: Int64 = 0
+        for _ in 0..<subRuns {
+            let result = try session.run(.pointerChase, KernelArguments(rdi: start, rsi: laps * pages))
+            guard result.state == start,
+                  result.checksum == laps &* permutation.lapChecksum(addressBase: GuestLayout.dataVirtual)
+            else { throw KVMError.kernelCheckFailed("the chase of \(configuration) at \(size) bytes missed nodes") }
+            best = min(best, Double(result.cycles) / Double(laps * pages))
+            faults += result.vcpu("pf_fixed")
+        }
         let stats = try session.vmStatisticsSnapshot()
-        return (Double(result.cycles) / Double(laps * pages), Double(result.vcpu("pf_fixed")),
-                (Int64(stats["pages_4k"]), Int64(stats["pages_2m"]), Int64(stats["pages_1g"])))
+        return (best, Double(faults), (Int64(stats["pages_4k"]), Int64(stats["pages_2m"]), Int64(stats["pages_1g"])))
     }
 
     /// Cycles per access of the same chase in this process over fresh memory
@@ -181,10 +190,20 @@ public struct MeasuredTLBReach: Sendable {
         let pages = UInt64(permutation.pages)
         let pointer = UnsafeRawPointer(bitPattern: UInt(start))!
         _ = NativeChase.run(start: pointer, steps: pages)
-        let laps = max(1, (UInt64(minimumSteps) + pages - 1) / pages)
-        let result = NativeChase.run(start: pointer, steps: laps * pages)
-        guard result.last == start else { throw KVMError.kernelCheckFailed("the native chase missed nodes") }
-        return Double(result.cycles) / Double(laps * pages)
+        let laps = lapsPerSubRun(pages: pages)
+        var best = Double.infinity
+        for _ in 0..<subRuns {
+            let result = NativeChase.run(start: pointer, steps: laps * pages)
+            guard result.last == start else { throw KVMError.kernelCheckFailed("the native chase missed nodes") }
+            best = min(best, Double(result.cycles) / Double(laps * pages))
+        }
+        return best
+    }
+
+    /// Whole laps per sub-run so that all sub-runs together make at least `minimumSteps`.
+    func lapsPerSubRun(pages: UInt64) -> UInt64 {
+        let perSubRun = (UInt64(minimumSteps) + UInt64(subRuns) - 1) / UInt64(max(subRuns, 1))
+        return max(1, (perSubRun + pages - 1) / pages)
     }
 
     /// Calibrates the cost model on the calibration curve and predicts every point.
@@ -192,8 +211,9 @@ public struct MeasuredTLBReach: Sendable {
         guard let geometry = TLBGeometry(cpuid: context.cpuid) else { return }
         let calibrationPoints = result.points.filter { $0.configuration == calibration }
         guard !calibrationPoints.isEmpty else { return }
+        // A nested host: assume the outer hypervisor maps it with 4 KiB pages.
         let model = KVMTLBCostModel.calibrate(
-            geometry: geometry,
+            geometry: geometry, outerPage: context.environment.nested ? .size4K : nil,
             points: calibrationPoints.map { ($0.workingSetBytes, $0.configuration.effectivePage, $0.cycles.median) })
         result.model = model
         var errors: [Configuration: [Double]] = [:]
@@ -217,6 +237,13 @@ public struct MeasuredTLBReach: Sendable {
         "curve_mape", "kvm_pages_4k", "kvm_pages_2m", "kvm_pages_1g", "timed_run_pf_fixed", "repetitions", "model_source",
     ] + KVMMeasurementContext.environmentColumns
 
+    /// Where `model_cycles_per_access` comes from.
+    func modelSource(_ context: KVMMeasurementContext) -> String {
+        "KVMTLBCostModel (runner's own: CPUID TLB geometry, "
+            + (context.environment.nested ? "2D shadow x outer-4K walk" : "1D shadow walk")
+            + ") calibrated on \(calibration)"
+    }
+
     /// The table of a result.
     public func table(_ result: Result, _ context: KVMMeasurementContext) -> CSVTable {
         var table = CSVTable(columns: Self.columns)
@@ -234,7 +261,7 @@ public struct MeasuredTLBReach: Sendable {
                 point.model.isNaN ? "" : (point.isCalibration ? "calibration" : "validation"),
                 mape.map { csvNumber($0, decimals: 3) } ?? "",
                 "\(point.pages4K)", "\(point.pages2M)", "\(point.pages1G)", csvNumber(point.faultsInTimedRun, decimals: 0),
-                "\(point.cycles.samples.count)", "kvm-runner cpuid-geometry model, calibrated on \(calibration)",
+                "\(point.cycles.samples.count)", modelSource(context),
             ] + context.environmentFields)
         }
         for (configuration, reason) in result.skipped {

@@ -74,6 +74,9 @@ public struct ReproductionOutcome: Sendable {
 public enum Reproductions {
     public static let all: [any Reproduction] = [
         WalkReferencesReproduction(),
+        KVMTLBReachReproduction(),
+        KVMShadowPageTableUpdateReproduction(),
+        KVMLargePagesReproduction(),
     ]
 
     /// The reproduction called `name`, if any.

@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),
-        .testTarget(name: "KVMTests", dependencies: ["KVM", "VMemLabTestSupport"]),
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "Experiments", "VMemLabCommands", "VMemLabTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),
         .testTarget(name: "VMemLabCommandsTests", dependencies: ["VMemLabCommands", "VMemLabTestSupport"]),
     ],

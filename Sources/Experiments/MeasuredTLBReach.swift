@@ -49,7 +49,7 @@ public struct MeasuredTLBReach: Sendable {
         let mib = 1 << 20
         return MeasuredTLBReach(
             guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
-            sizes: quick ? [1, 16, 64, 256].map { $0 * mib } : [1, 4, 16, 32, 64, 128, 256, 512, 1024].map { $0 * mib },
+            sizes: quick ? [1, 16, 64, 256, 512].map { $0 * mib } : [1, 4, 16, 32, 64, 128, 256, 512, 1024].map { $0 * mib },
             repetitions: quick ? 3 : 7)
     }
 

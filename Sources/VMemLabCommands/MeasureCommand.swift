@@ -46,7 +46,7 @@ struct MeasureOptions: ParsableArguments {
         do {
             return try KVMMeasurementContext(devicePath: device, quick: quick, seed: seed)
         } catch {
-            throw ValidationError("cannot measure: \(error)")
+            throw MeasureError(message: "cannot measure: \(error)")
         }
     }
 
@@ -56,6 +56,12 @@ struct MeasureOptions: ParsableArguments {
         try table.write(to: url)
         print("wrote \(url.path) (\(table.rows.count) rows)")
     }
+}
+
+/// A measurement that cannot run, with the reason (exit code 1).
+struct MeasureError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 /// Parses comma-separated lists of page sizes, backings and byte sizes.

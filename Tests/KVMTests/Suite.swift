@@ -12,3 +12,9 @@ let kvmAvailable = KVMDevice.isAvailable
 func openDescriptorCount() throws -> Int {
     try FileManagerShim.directoryCount("/proc/self/fd")
 }
+
+/// The resident set of this process in bytes (`/proc/self/statm`).
+func residentBytes() throws -> Int {
+    let fields = try FileManagerShim.read("/proc/self/statm").split(separator: " ")
+    return (Int(fields[1]) ?? 0) * 4096
+}

@@ -5,6 +5,8 @@ enum FileManagerShim {
         try FileManager.default.contentsOfDirectory(atPath: path).count
     }
 
+    static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+
     static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "vmemlab-kvm-tests-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

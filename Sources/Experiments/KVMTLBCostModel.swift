@@ -38,7 +38,7 @@ public struct TLBGeometry: Sendable, Equatable {
 
 /// A small cost model of the pointer chase, calibrated on measurements:
 ///
-///     cycles = a + b·P(miss L2) + c·P(miss L3) + w·P(TLB miss)·R
+///     cycles = a + w·M·R + (b·P(miss L2) + c·P(miss L3))·(1 + M·R)
 ///
 /// - The guest's translations are shadowed by KVM at the effective page
 ///   size (the smaller of guest page and host backing). When this host is
@@ -47,15 +47,19 @@ public struct TLBGeometry: Sendable, Equatable {
 ///   that 2D walk, (g+1)(h+1)−1 with g and h the levels above each
 ///   dimension's leaf (Bhargava et al.), and a TLB entry covers the smaller
 ///   of the effective and the outer page. Otherwise R is the 1D walk's g.
-/// - P(TLB miss) = max(0, 1 − E/T): T translations of the TLB page size cover
-///   the working set; E is the CPUID entry count for it (uniform random
-///   access to a fully associative TLB).
-/// - P(miss Lk) = max(0, 1 − Ck/F) for the footprint F of the lines the
-///   chase touches: one data line per 4 KiB page, plus one PTE line per 8
-///   translations when those are 4 KiB.
-/// - a, b, c and w are fitted by least squares with b, c, w ≥ 0 (a feature
-///   whose best weight is negative is dropped and the rest refitted; a tiny
-///   ridge gives a feature that is zero on every calibration point weight 0).
+/// - M = max(0, 1 − E/T), the TLB miss rate: T translations of the TLB page
+///   size cover the working set; E is the CPUID entry count for it (uniform
+///   random access to a fully associative TLB).
+/// - Every reference (the data load and the M·R walk references) misses a
+///   cache of capacity C with probability max(0, 1 − C/F), F being the
+///   footprint of the lines the chase touches: one data line per 4 KiB page,
+///   one leaf-entry line per 8 shadow translations, and with an outer level
+///   one per 8 outer translations.
+/// - Calibration fits a, w, b, c ≥ 0 by least squares (a weight whose best
+///   value is negative is dropped and the rest refitted), and the effective
+///   capacities C2 < C3 by a search over powers of two from 32 KiB to 64 MiB
+///   (the CPUID sizes are the starting point, but L3 is shared with every
+///   other process and the outer hypervisor's structures).
 ///
 /// It is this runner's own model, used because the TLB issue's cost model
 /// had not landed when it was written; it never sees the points it predicts
@@ -65,7 +69,9 @@ public struct KVMTLBCostModel: Sendable, Equatable {
     /// The page size the outer hypervisor maps this host with, when this
     /// host is a guest (not observable from inside: an assumption).
     public let outerPage: PageSize?
-    /// a, b, c, w.
+    /// The fitted effective L2 and L3 capacities in bytes.
+    public let l2Bytes: Int, l3Bytes: Int
+    /// a, w, b, c.
     public let coefficients: [Double]
 
     /// The walk references per TLB miss.
@@ -76,39 +82,75 @@ public struct KVMTLBCostModel: Sendable, Equatable {
         return (guestLevels + 1) * (hostLevels + 1) - 1
     }
 
-    /// The four features of a point.
+    /// The four features of a point, for capacities `l2` and `l3`.
     public static func features(workingSetBytes: Int, effectivePage: PageSize, outerPage: PageSize?,
-                                geometry: TLBGeometry) -> [Double] {
-        let pages4K = Double(workingSetBytes) / 4096
+                                geometry: TLBGeometry, l2: Int, l3: Int) -> [Double] {
+        let bytes = Double(workingSetBytes)
         let tlbPage = min(effectivePage, outerPage ?? effectivePage)
-        let translations = max(1, Double(workingSetBytes) / Double(tlbPage.bytes))
-        var footprint = pages4K * 64
-        if effectivePage == .size4K { footprint += pages4K / 8 * 64 }
-        func missRate(_ capacity: Double) -> Double { max(0, 1 - capacity / footprint) }
-        let tlbMiss = max(0, 1 - Double(geometry.entries(tlbPage)) / translations)
-        return [1, missRate(Double(geometry.l2Bytes)), missRate(Double(geometry.l3Bytes)),
-                tlbMiss * walkReferences(effectivePage: effectivePage, outerPage: outerPage)]
+        let translations = max(1, bytes / Double(tlbPage.bytes))
+        var footprint = bytes / 4096 * 64 + max(1, bytes / Double(effectivePage.bytes)) / 8 * 64
+        if let outerPage { footprint += max(1, bytes / Double(outerPage.bytes)) / 8 * 64 }
+        func missRate(_ capacity: Int) -> Double { max(0, 1 - Double(capacity) / footprint) }
+        let walkReferences = max(0, 1 - Double(geometry.entries(tlbPage)) / translations)
+            * walkReferences(effectivePage: effectivePage, outerPage: outerPage)
+        return [1, walkReferences, missRate(l2) * (1 + walkReferences), missRate(l3) * (1 + walkReferences)]
     }
 
-    /// Fits the coefficients to `(workingSetBytes, effectivePage, measuredCycles)` points.
+    /// Fits the model to `(workingSetBytes, effectivePage, measuredCycles)` points.
     public static func calibrate(geometry: TLBGeometry, outerPage: PageSize?,
                                  points: [(Int, PageSize, Double)]) -> KVMTLBCostModel {
-        let rows = points.map {
-            features(workingSetBytes: $0.0, effectivePage: $0.1, outerPage: outerPage, geometry: geometry)
+        let capacities = (15...26).map { 1 << $0 }
+        var best: (error: Double, model: KVMTLBCostModel)?
+        for l2 in capacities {
+            for l3 in capacities where l3 > l2 {
+                let rows = points.map {
+                    features(workingSetBytes: $0.0, effectivePage: $0.1, outerPage: outerPage, geometry: geometry,
+                             l2: l2, l3: l3)
+                }
+                let coefficients = nonNegativeFit(rows, points.map(\.2))
+                let model = KVMTLBCostModel(geometry: geometry, outerPage: outerPage, l2Bytes: l2, l3Bytes: l3,
+                                            coefficients: coefficients)
+                let error = points.reduce(0.0) {
+                    $0 + abs(model.predict(workingSetBytes: $1.0, effectivePage: $1.1) - $1.2) / max($1.2, 1e-9)
+                }
+                if best == nil || error < best!.error { best = (error, model) }
+            }
         }
-        var active = [true, true, true, true]
-        var coefficients = [Double](repeating: 0, count: 4)
-        for _ in 0..<4 {
-            coefficients = leastSquares(rows.map { row in row.indices.map { active[$0] ? row[$0] : 0 } },
-                                        points.map(\.2))
-            guard let negative = (1..<4).first(where: { active[$0] && coefficients[$0] < 0 }) else { break }
-            active[negative] = false
-        }
-        for index in 0..<4 where !active[index] { coefficients[index] = 0 }
-        return KVMTLBCostModel(geometry: geometry, outerPage: outerPage, coefficients: coefficients)
+        return best?.model ?? KVMTLBCostModel(geometry: geometry, outerPage: outerPage, l2Bytes: geometry.l2Bytes,
+                                              l3Bytes: geometry.l3Bytes, coefficients: [0, 0, 0, 0])
     }
 
-    /// The least-squares coefficients of `rows` for `targets` (normal equations).
+    init(geometry: TLBGeometry, outerPage: PageSize?, l2Bytes: Int, l3Bytes: Int, coefficients: [Double]) {
+        self.geometry = geometry
+        self.outerPage = outerPage
+        self.l2Bytes = l2Bytes
+        self.l3Bytes = l3Bytes
+        self.coefficients = coefficients
+    }
+
+    /// The predicted cycles per access.
+    public func predict(workingSetBytes: Int, effectivePage: PageSize) -> Double {
+        zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, outerPage: outerPage,
+                          geometry: geometry, l2: l2Bytes, l3: l3Bytes), coefficients).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+
+    /// Least squares with every weight ≥ 0: a weight that comes out negative
+    /// is fixed at 0 and the rest refitted.
+    static func nonNegativeFit(_ rows: [[Double]], _ targets: [Double]) -> [Double] {
+        var active = [Bool](repeating: true, count: 4)
+        var coefficients = [Double](repeating: 0, count: 4)
+        for _ in 0..<4 {
+            coefficients = leastSquares(rows.map { row in row.indices.map { active[$0] ? row[$0] : 0 } }, targets)
+            for index in 0..<4 where !active[index] { coefficients[index] = 0 }
+            guard let negative = (0..<4).first(where: { active[$0] && coefficients[$0] < 0 }) else { break }
+            active[negative] = false
+        }
+        for index in 0..<4 where !active[index] || coefficients[index] < 0 { coefficients[index] = 0 }
+        return coefficients
+    }
+
+    /// The least-squares coefficients of `rows` for `targets` (normal
+    /// equations, with a tiny ridge so that an all-zero feature gets weight 0).
     static func leastSquares(_ rows: [[Double]], _ targets: [Double]) -> [Double] {
         let n = 4
         var normal = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
@@ -121,18 +163,6 @@ public struct KVMTLBCostModel: Sendable, Equatable {
         let ridge = 1e-9 * max(1, (0..<n).reduce(0) { $0 + normal[$1][$1] })
         for i in 0..<n { normal[i][i] += ridge }
         return solve(normal)
-    }
-
-    init(geometry: TLBGeometry, outerPage: PageSize?, coefficients: [Double]) {
-        self.geometry = geometry
-        self.outerPage = outerPage
-        self.coefficients = coefficients
-    }
-
-    /// The predicted cycles per access.
-    public func predict(workingSetBytes: Int, effectivePage: PageSize) -> Double {
-        zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, outerPage: outerPage,
-                          geometry: geometry), coefficients).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
     /// Gaussian elimination with partial pivoting on an augmented n×(n+1) matrix.

@@ -241,7 +241,7 @@ public struct MeasuredTLBReach: Sendable {
     func modelSource(_ context: KVMMeasurementContext) -> String {
         "KVMTLBCostModel (runner's own: CPUID TLB geometry, "
             + (context.environment.nested ? "2D shadow x outer-4K walk" : "1D shadow walk")
-            + ") calibrated on \(calibration)"
+            + ", fitted capacities) calibrated on \(calibration)"
     }
 
     /// The table of a result.

@@ -28,6 +28,9 @@ struct MeasureFaultInCommand: ParsableCommand {
             print("\(c.guestPage.name)/\(c.backing.rawValue) host prefaulted \(c.hostPrefaulted): "
                   + "\(csvText(point.nanosecondsPerPage.median)) ns/page, pages_2m +\(csvText(point.statistics["pages_2m"] ?? 0))")
         }
+        for line in KVMCalibratedCosts(kvmMode: context.environment.kvmMode, faultIn: result.points).lines {
+            print("calibrated: " + line)
+        }
         for (c, reason) in result.skipped { print("skipped \(c.guestPage.name)/\(c.backing.rawValue): \(reason)") }
     }
 }

@@ -23,6 +23,9 @@ struct MeasurePageTableUpdateCommand: ParsableCommand {
                   + "mmu_pte_write \(csvText(point.statistics["mmu_pte_write"] ?? 0)), "
                   + "mmu_unsync \(csvText(point.statistics["mmu_unsync"] ?? 0))")
         }
+        for line in KVMCalibratedCosts(kvmMode: context.environment.kvmMode, pageTableUpdate: points).lines {
+            print("calibrated: " + line)
+        }
         if points.count == 2, points[0].cyclesPerStore.median > 0 {
             print("non-leaf / leaf: \(csvText(points[1].cyclesPerStore.median / points[0].cyclesPerStore.median))x")
         }

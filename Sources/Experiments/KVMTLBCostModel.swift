@@ -128,6 +128,14 @@ public struct KVMTLBCostModel: Sendable, Equatable {
         self.coefficients = coefficients
     }
 
+    /// The fitted parameters in words.
+    public var summary: String {
+        let names = ["a", "w", "b", "c"]
+        return zip(names, coefficients).map { "\($0)=\(csvNumber($1, decimals: 3))" }.joined(separator: " ")
+            + " L2eff=\(l2Bytes >> 10)KiB L3eff=\(l3Bytes >> 10)KiB TLB 4K/2M entries=\(geometry.entries4K)/\(geometry.entries2M)"
+            + (outerPage.map { " outer=\($0.name)" } ?? "")
+    }
+
     /// The predicted cycles per access.
     public func predict(workingSetBytes: Int, effectivePage: PageSize) -> Double {
         zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, outerPage: outerPage,

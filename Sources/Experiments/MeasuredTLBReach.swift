@@ -261,7 +261,7 @@ public struct MeasuredTLBReach: Sendable {
                 point.model.isNaN ? "" : (point.isCalibration ? "calibration" : "validation"),
                 mape.map { csvNumber($0, decimals: 3) } ?? "",
                 "\(point.pages4K)", "\(point.pages2M)", "\(point.pages1G)", csvNumber(point.faultsInTimedRun, decimals: 0),
-                "\(point.cycles.samples.count)", modelSource(context),
+                "\(point.cycles.samples.count)", modelSource(context) + (result.model.map { ": " + $0.summary } ?? ""),
             ] + context.environmentFields)
         }
         for (configuration, reason) in result.skipped {

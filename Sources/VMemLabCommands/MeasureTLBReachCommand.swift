@@ -44,6 +44,7 @@ struct MeasureTLBReachCommand: ParsableCommand {
                   + "[\(csvText(point.cycles.p25)), \(csvText(point.cycles.p75))], native \(csvText(point.native.median)), "
                   + "model \(csvText(point.model)), pages_2m \(point.pages2M)")
         }
+        if let model = result.model { print("model (calibrated on \(experiment.calibration)): \(model.summary)") }
         for (configuration, mape) in result.validationMAPE.sorted(by: { $0.key.description < $1.key.description }) {
             print("validation MAPE \(configuration): \(csvText(mape * 100))%")
         }

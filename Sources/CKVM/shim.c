@@ -19,6 +19,7 @@ const unsigned long CKVM_ENABLE_CAP = KVM_ENABLE_CAP;
 const unsigned long CKVM_GET_STATS_FD = KVM_GET_STATS_FD;
 const unsigned long CKVM_SET_TSS_ADDR = KVM_SET_TSS_ADDR;
 const unsigned long CKVM_SET_IDENTITY_MAP_ADDR = KVM_SET_IDENTITY_MAP_ADDR;
+const unsigned long CKVM_RESET_DIRTY_RINGS = KVM_RESET_DIRTY_RINGS;
 const unsigned long CKVM_RUN = KVM_RUN;
 const unsigned long CKVM_GET_REGS = KVM_GET_REGS;
 const unsigned long CKVM_SET_REGS = KVM_SET_REGS;
@@ -54,6 +55,26 @@ const struct kvm_stats_desc *ckvm_stats_desc_at(const void *block, uint32_t name
 }
 
 const char *ckvm_stats_desc_name(const struct kvm_stats_desc *desc) { return desc->name; }
+
+// MARK: Dirty ring
+
+uint64_t ckvm_dirty_ring_mmap_offset(long page_size) { return (uint64_t)KVM_DIRTY_LOG_PAGE_OFFSET * (uint64_t)page_size; }
+
+uint32_t ckvm_dirty_ring_harvest(struct kvm_dirty_gfn *ring, uint32_t count, uint32_t *fetch_index,
+                                 uint32_t *slots, uint64_t *offsets, uint32_t max) {
+    uint32_t harvested = 0;
+    while (harvested < max) {
+        struct kvm_dirty_gfn *entry = &ring[*fetch_index & (count - 1)];
+        uint32_t flags = __atomic_load_n(&entry->flags, __ATOMIC_ACQUIRE);
+        if (!(flags & KVM_DIRTY_GFN_F_DIRTY)) break;
+        slots[harvested] = entry->slot;
+        offsets[harvested] = entry->offset;
+        __atomic_store_n(&entry->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+        harvested++;
+        (*fetch_index)++;
+    }
+    return harvested;
+}
 
 // MARK: kvm_run
 

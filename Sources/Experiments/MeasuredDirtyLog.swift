@@ -11,7 +11,9 @@ import Translation
 /// - `enable`: `KVM_MEM_LOG_DIRTY_PAGES` on the slot, which write-protects
 ///   and splits large mappings;
 /// - `write`: a write to every page, each now a logged write fault;
-/// - `get+clear`: `KVM_GET_DIRTY_LOG` and `KVM_CLEAR_DIRTY_LOG` (manual protect);
+/// - `get+clear`: `KVM_GET_DIRTY_LOG` and `KVM_CLEAR_DIRTY_LOG` (manual
+///   protect), or with the dirty ring: harvesting the ring and
+///   `KVM_RESET_DIRTY_RINGS`;
 /// - `rewrite`: a write to every page after the clear;
 /// - `disable`: logging off, after which mappings may be merged again;
 /// - `write-after-disable`: a write to every page once more.
@@ -20,6 +22,14 @@ public struct MeasuredDirtyLog: Sendable {
     public var repetitions: Int
     public var backings: [HostBacking] = [.anonymous4K, .transparentHuge, .hugetlb2M]
     public var guestPage: PageSize = .size2M
+
+    /// How dirty pages are collected.
+    public enum Method: String, Sendable, CaseIterable {
+        /// `KVM_GET_DIRTY_LOG` (+ `KVM_CLEAR_DIRTY_LOG` with manual protect).
+        case bitmap
+        /// The per-vCPU dirty ring (`KVM_CAP_DIRTY_LOG_RING`).
+        case ring
+    }
 
     public init(bytes: Int, repetitions: Int) {
         self.bytes = bytes
@@ -34,6 +44,7 @@ public struct MeasuredDirtyLog: Sendable {
 
     /// One phase of one backing over all repetitions.
     public struct Point: Sendable {
+        public var method: Method
         public var backing: HostBacking
         public var phase: String
         public var nanoseconds: MeasuredSummary
@@ -43,8 +54,20 @@ public struct MeasuredDirtyLog: Sendable {
         public var faults: Double
     }
 
+    /// The dirty-ring size for this working set: 16 bytes an entry, twice the
+    /// pages, a power of two; nil when KVM offers no ring that large.
+    func ringBytes(_ context: KVMMeasurementContext) -> Int? {
+        var bytes = 4096
+        while bytes < 2 * (self.bytes >> 12) * 16 { bytes <<= 1 }
+        let vm = try? context.device.makeVirtualMachine()
+        let available = (try? vm?.capability(KVM_CAP_DIRTY_LOG_RING)) ?? 0
+        return Int(available ?? 0) >= bytes ? bytes : nil
+    }
+
     public func run(_ context: KVMMeasurementContext) throws -> (points: [Point], skipped: [(HostBacking, String)]) {
         let manualProtect = (try? context.device.capability(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) ?? 0
+        let ring = ringBytes(context)
+        let methods: [Method] = ring == nil ? [.bitmap] : [.bitmap, .ring]
         var runnable: [HostBacking] = [], skipped: [(HostBacking, String)] = []
         for backing in backings {
             if let reason = MeasuredTLBReach.skipReason(.init(guestPage: guestPage, backing: backing), context) {
@@ -55,27 +78,29 @@ public struct MeasuredDirtyLog: Sendable {
         }
         struct Sample { var ns: [Double] = []; var p4: [Double] = []; var p2: [Double] = []; var dirty: [Double] = []
                         var faults: [Double] = [] }
-        var samples: [HostBacking: [String: Sample]] = [:]
+        var samples: [Method: [HostBacking: [String: Sample]]] = [:]
         let pages = bytes >> 12
         for repetition in 0..<repetitions {
+            for method in methods {
             for backing in runnable {
                 let session = try GuestSession(device: context.device,
                                                configuration: GuestConfiguration(dataBytes: bytes, guestPage: guestPage,
-                                                                                 backing: backing),
+                                                                                 backing: backing,
+                                                                                 dirtyRingBytes: method == .ring ? ring : nil),
                                                cpuid: context.cpuid)
-                if manualProtect & 1 != 0 {
+                if method == .bitmap && manualProtect & 1 != 0 {
                     try session.vm.enableCapability(UInt32(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2),
                                                     argument: UInt64(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
                 }
                 func record(_ phase: String, ns: Double, before: StatisticsSnapshot, dirty: Int = 0, faults: Int64 = 0) throws {
                     let after = try session.vmStatisticsSnapshot()
-                    var sample = samples[backing, default: [:]][phase, default: Sample()]
+                    var sample = samples[method, default: [:]][backing, default: [:]][phase, default: Sample()]
                     sample.ns.append(ns)
                     sample.p4.append(Double(Int64(bitPattern: after["pages_4k"] &- before["pages_4k"])))
                     sample.p2.append(Double(Int64(bitPattern: after["pages_2m"] &- before["pages_2m"])))
                     sample.dirty.append(Double(dirty))
                     sample.faults.append(Double(faults))
-                    samples[backing, default: [:]][phase] = sample
+                    samples[method, default: [:]][backing, default: [:]][phase] = sample
                 }
                 func sweep(_ phase: String, tag: UInt64) throws {
                     let before = try session.vmStatisticsSnapshot()
@@ -97,28 +122,37 @@ public struct MeasuredDirtyLog: Sendable {
                 try timed("enable") { try session.vm.setFlags(.logDirtyPages, ofSlot: GuestLayout.dataSlot); return 0 }
                 try sweep("write", tag: UInt64(repetition) << 8 | 2)
                 try timed("get+clear") {
-                    let bitmap = try session.vm.dirtyLog(slot: GuestLayout.dataSlot)
-                    if manualProtect & 1 != 0 { try session.vm.clearDirtyLog(slot: GuestLayout.dataSlot, bitmap) }
-                    guard bitmap.dirtyCount == pages else {
-                        throw KVMError.kernelCheckFailed("the dirty log has \(bitmap.dirtyCount) of \(pages) pages")
+                    let dirty: Int
+                    if method == .ring {
+                        dirty = Set(try session.harvestDirtyData()).count
+                    } else {
+                        let bitmap = try session.vm.dirtyLog(slot: GuestLayout.dataSlot)
+                        if manualProtect & 1 != 0 { try session.vm.clearDirtyLog(slot: GuestLayout.dataSlot, bitmap) }
+                        dirty = bitmap.dirtyCount
                     }
-                    return bitmap.dirtyCount
+                    guard dirty == pages else {
+                        throw KVMError.kernelCheckFailed("the \(method) dirty log has \(dirty) of \(pages) pages")
+                    }
+                    return dirty
                 }
                 try sweep("rewrite", tag: UInt64(repetition) << 8 | 3)
                 try timed("disable") { try session.vm.setFlags([], ofSlot: GuestLayout.dataSlot); return 0 }
                 try sweep("write-after-disable", tag: UInt64(repetition) << 8 | 4)
             }
+            }
         }
         var points: [Point] = []
+        for method in methods {
         for backing in runnable {
             for phase in Self.phases {
-                guard let sample = samples[backing]?[phase] else { continue }
-                points.append(Point(backing: backing, phase: phase, nanoseconds: MeasuredSummary(sample.ns),
+                guard let sample = samples[method]?[backing]?[phase] else { continue }
+                points.append(Point(method: method, backing: backing, phase: phase, nanoseconds: MeasuredSummary(sample.ns),
                                     pages4KDelta: MeasuredSummary(sample.p4).median,
                                     pages2MDelta: MeasuredSummary(sample.p2).median,
                                     dirtyPages: MeasuredSummary(sample.dirty).median,
                                     faults: MeasuredSummary(sample.faults).median))
             }
+        }
         }
         return (points, skipped)
     }
@@ -132,7 +166,12 @@ public struct MeasuredDirtyLog: Sendable {
         -> CSVTable
     {
         let manualProtect = ((try? context.device.capability(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) ?? 0) & 1 != 0
-        let method = manualProtect ? "bitmap+manual-protect (ring not used)" : "bitmap (ring not used)"
+        func methodName(_ method: Method) -> String {
+            switch method {
+            case .bitmap: manualProtect ? "bitmap+manual-protect" : "bitmap"
+            case .ring: "ring (\(ringBytes(context) ?? 0) bytes)"
+            }
+        }
         var table = CSVTable(columns: Self.columns)
         let pages = bytes >> 12
         for point in result.points {
@@ -142,7 +181,8 @@ public struct MeasuredDirtyLog: Sendable {
                           csvNumber(point.nanoseconds.coefficientOfVariation, decimals: 3),
                           point.nanoseconds.isNoisy ? "yes" : "no", csvNumber(point.dirtyPages, decimals: 0),
                           csvNumber(point.pages4KDelta, decimals: 0), csvNumber(point.pages2MDelta, decimals: 0),
-                          csvNumber(point.faults, decimals: 0), "\(point.nanoseconds.samples.count)", method, "measured"]
+                          csvNumber(point.faults, decimals: 0), "\(point.nanoseconds.samples.count)", methodName(point.method),
+                          "measured"]
                          + context.environmentFields)
         }
         for (backing, reason) in result.skipped {

@@ -16,10 +16,13 @@ public struct GuestConfiguration: Sendable, Hashable {
     public var mapPageTablesIntoGuest: Bool
     /// The flags of the data memslot, such as dirty logging.
     public var dataSlotFlags: MemorySlotFlags
+    /// Bytes of dirty ring per vCPU, or nil for the dirty bitmap.
+    public var dirtyRingBytes: Int?
 
     public init(dataBytes: Int, guestPage: PageSize = .size4K, backing: HostBacking = .anonymous4K,
                 pagingMode: PagingMode = .fourLevel, mapPageTablesIntoGuest: Bool = false,
-                dataSlotFlags: MemorySlotFlags = []) {
+                dataSlotFlags: MemorySlotFlags = [], dirtyRingBytes: Int? = nil) {
+        self.dirtyRingBytes = dirtyRingBytes
         self.dataBytes = dataBytes
         self.guestPage = guestPage
         self.backing = backing

@@ -94,6 +94,7 @@ public final class GuestSession: @unchecked Sendable {
         pageTables = builder.tables
 
         vmStatistics = try vm.statistics()
+        if let bytes = configuration.dirtyRingBytes { try vm.enableDirtyRing(bytes: bytes) }
         let vcpu = try vm.makeVirtualCPU()
         vcpuStatistics = try vcpu.statistics()
         vcpuThread = try VCPUThread(vcpu: vcpu)
@@ -168,6 +169,16 @@ public final class GuestSession: @unchecked Sendable {
         return KernelResult(cycles: registers.r8, state: registers.r9, checksum: registers.r10,
                             vmStatistics: vmAfter.delta(since: vmBefore), vcpuStatistics: vcpuAfter.delta(since: vcpuBefore),
                             wallNanoseconds: wall)
+    }
+
+    /// The data pages (4 KiB page numbers in the data slot) the vCPU's dirty
+    /// ring collected since the last call; they are re-protected
+    /// (`KVM_RESET_DIRTY_RINGS`) before this returns.
+    public func harvestDirtyData() throws(KVMError) -> [UInt64] {
+        guard let ring = vcpuThread.vcpu.dirtyRing else { throw .invalidArgument("the session has no dirty ring") }
+        let pages = ring.harvest().filter { $0.slot == GuestLayout.dataSlot }.map(\.page)
+        try vm.resetDirtyRings()
+        return pages
     }
 
     /// The current VM statistics (for instant values such as `pages_2m`).

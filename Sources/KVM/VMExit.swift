@@ -21,6 +21,8 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
     case interrupted
     /// `KVM_EXIT_UNKNOWN`, with the hardware's exit reason.
     case hardwareUnknown(UInt64)
+    /// The vCPU's dirty ring is full (`KVM_EXIT_DIRTY_RING_FULL`).
+    case dirtyRingFull
     /// Any other exit reason.
     case unknown(UInt32)
 
@@ -42,6 +44,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case KVM_EXIT_SYSTEM_EVENT: self = .systemEvent(type: ckvm_run_system_event_type(run))
         case KVM_EXIT_INTR: self = .interrupted
         case KVM_EXIT_UNKNOWN: self = .hardwareUnknown(ckvm_run_hardware_exit_reason(run))
+        case KVM_EXIT_DIRTY_RING_FULL: self = .dirtyRingFull
         default: self = .unknown(reason)
         }
     }
@@ -58,6 +61,7 @@ public enum VMExit: Equatable, Sendable, CustomStringConvertible {
         case let .internalError(suberror): "internal error (suberror \(suberror))"
         case let .systemEvent(type): "system event \(type)"
         case .interrupted: "interrupted"
+        case .dirtyRingFull: "dirty ring full"
         case let .hardwareUnknown(reason): "unknown hardware exit 0x\(String(reason, radix: 16))"
         case let .unknown(reason): "unknown exit reason \(reason)"
         }

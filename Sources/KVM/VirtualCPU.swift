@@ -17,10 +17,14 @@ public final class VirtualCPU: @unchecked Sendable {
         // If the mapping fails, `descriptor` is closed as this init throws.
         runMapping = try MappingOwner(size: mappingSize, protection: PROT_READ | PROT_WRITE, flags: MAP_SHARED, fd: fd,
                                       name: "mmap of kvm_run")
+        dirtyRing = try vm.dirtyRingBytes.map { (bytes) throws(KVMError) in try DirtyRing(vcpuDescriptor: fd, bytes: bytes) }
         self.descriptor = descriptor
         self.id = id
         self.vm = vm
     }
+
+    /// The vCPU's dirty ring, when the VM enabled dirty rings before creating it.
+    public let dirtyRing: DirtyRing?
 
     var run: UnsafeMutablePointer<kvm_run> { runMapping.base.assumingMemoryBound(to: kvm_run.self) }
 

@@ -92,6 +92,26 @@ public final class VirtualMachine: @unchecked Sendable {
         _ = try ioctlCall(descriptor.raw, CKVM_CLEAR_DIRTY_LOG, "KVM_CLEAR_DIRTY_LOG(slot \(number))", &clear)
     }
 
+    /// Turns on per-vCPU dirty rings of `bytes` bytes each; call before
+    /// creating vCPUs. The corresponding ioctl is `KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING)`.
+    public func enableDirtyRing(bytes: Int) throws(KVMError) {
+        guard try capability(KVM_CAP_DIRTY_LOG_RING) >= Int32(clamping: bytes) else {
+            throw .missingCapability("a dirty ring of \(bytes) bytes (KVM_CAP_DIRTY_LOG_RING)")
+        }
+        try enableCapability(UInt32(KVM_CAP_DIRTY_LOG_RING), argument: UInt64(bytes))
+        dirtyRingBytes = bytes
+    }
+
+    /// The size of each vCPU's dirty ring, when enabled.
+    public private(set) var dirtyRingBytes: Int?
+
+    /// Re-protects the pages harvested from every dirty ring. Returns how
+    /// many entries were reset. The corresponding ioctl is `KVM_RESET_DIRTY_RINGS`.
+    @discardableResult
+    public func resetDirtyRings() throws(KVMError) -> Int {
+        Int(try ioctlCall(descriptor.raw, CKVM_RESET_DIRTY_RINGS, "KVM_RESET_DIRTY_RINGS", value: 0))
+    }
+
     /// Opens the VM's binary statistics. The corresponding ioctl is `KVM_GET_STATS_FD`.
     public func statistics() throws(KVMError) -> KVMStatistics {
         let fd = try ioctlCall(descriptor.raw, CKVM_GET_STATS_FD, "KVM_GET_STATS_FD(vm)", nil)

@@ -24,7 +24,7 @@ struct MeasureDirtyLogCommand: ParsableCommand {
         let result = try experiment.run(context)
         try options.write(experiment.table(result, context), "dirty-log.csv")
         for point in result.points {
-            print("\(point.backing.rawValue) \(point.phase): \(csvText(point.nanoseconds.median / 1000)) us, "
+            print("\(point.method.rawValue) \(point.backing.rawValue) \(point.phase): \(csvText(point.nanoseconds.median / 1000)) us, "
                   + "pages_2m \(csvText(point.pages2MDelta)), pages_4k \(csvText(point.pages4KDelta))")
         }
         for (backing, reason) in result.skipped { print("skipped \(backing.rawValue): \(reason)") }

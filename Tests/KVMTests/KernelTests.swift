@@ -174,3 +174,23 @@ extension KVMRunnerTests {
         }
     }
 }
+
+extension KVMRunnerTests {
+    @Suite("Dirty ring") struct DirtyRingTests {
+        @Test("the ring collects exactly the pages written",
+              .enabled(if: kvmAvailable && ((try? KVMDevice().capability(192)) ?? 0) >= 65536, "needs /dev/kvm with a dirty ring"))
+        func ringCollectsWrites() throws {
+            let pages = 256
+            let session = try GuestSession(device: try KVMDevice(),
+                                           configuration: GuestConfiguration(dataBytes: pages * 4096, dataSlotFlags: .logDirtyPages,
+                                                                             dirtyRingBytes: 65536))
+            _ = try session.run(.writeSweep, KernelArguments(rdi: GuestLayout.dataVirtual, rsi: UInt64(pages / 2), rdx: 8192, rcx: 5))
+            let dirty = try session.harvestDirtyData()
+            #expect(Set(dirty) == Set((0..<pages / 2).map { UInt64($0 * 2) }))
+            #expect(try session.harvestDirtyData().isEmpty)
+            // After the reset, writes are logged again.
+            _ = try session.run(.writeSweep, KernelArguments(rdi: GuestLayout.dataVirtual + 4096, rsi: 3, rdx: 4096, rcx: 6))
+            #expect(Set(try session.harvestDirtyData()) == [1, 2, 3])
+        }
+    }
+}

@@ -35,6 +35,7 @@ extern const unsigned long CKVM_ENABLE_CAP;
 extern const unsigned long CKVM_GET_STATS_FD;
 extern const unsigned long CKVM_SET_TSS_ADDR;
 extern const unsigned long CKVM_SET_IDENTITY_MAP_ADDR;
+extern const unsigned long CKVM_RESET_DIRTY_RINGS;
 // On a vCPU.
 extern const unsigned long CKVM_RUN;
 extern const unsigned long CKVM_GET_REGS;
@@ -66,6 +67,17 @@ size_t ckvm_stats_desc_stride(uint32_t name_size);
 const struct kvm_stats_desc *ckvm_stats_desc_at(const void *block, uint32_t name_size, uint32_t index);
 /// The name of a descriptor (NUL-terminated within name_size bytes).
 const char *ckvm_stats_desc_name(const struct kvm_stats_desc *desc);
+
+// MARK: Dirty ring (kvm_dirty_gfn entries in a vCPU's mapping)
+
+/// The byte offset of the dirty ring in a vCPU fd's mapping.
+uint64_t ckvm_dirty_ring_mmap_offset(long page_size);
+/// Harvests up to `max` dirty entries from a ring of `count` entries (a power
+/// of two), starting at `*fetch_index`: each entry with the DIRTY flag is
+/// copied out (slot, page offset) and marked RESET, with acquire/release
+/// ordering. Advances `*fetch_index`; returns the number harvested.
+uint32_t ckvm_dirty_ring_harvest(struct kvm_dirty_gfn *ring, uint32_t count, uint32_t *fetch_index,
+                                 uint32_t *slots, uint64_t *offsets, uint32_t max);
 
 // MARK: kvm_run
 

@@ -1,8 +1,9 @@
 import KVM
 import Testing
 
-/// All KVM tests run one after another: the descriptor-leak test counts the
-/// process's open files, which concurrent VMs would disturb.
+/// Every suite of this target is nested here and runs one test at a time:
+/// the leak test counts the process's open files and resident memory, which
+/// any concurrent test would disturb.
 @Suite(.serialized) enum KVMRunnerTests {}
 
 /// Whether a KVM device can be used here.

@@ -70,7 +70,7 @@ public struct MeasuredDirtyLog: Sendable {
         let methods: [Method] = ring == nil ? [.bitmap] : [.bitmap, .ring]
         var runnable: [HostBacking] = [], skipped: [(HostBacking, String)] = []
         for backing in backings {
-            if let reason = MeasuredTLBReach.skipReason(.init(guestPage: guestPage, backing: backing), context) {
+            if let reason = MeasuredTLBReach.skipReason(.init(guestPage: guestPage, backing: backing), bytes: bytes, context) {
                 skipped.append((backing, reason))
             } else {
                 runnable.append(backing)

@@ -46,7 +46,7 @@ public struct MeasuredFaultIn: Sendable {
                 for prefaulted in [false, true] {
                     let configuration = Configuration(guestPage: page, backing: backing, hostPrefaulted: prefaulted)
                     let probe = MeasuredTLBReach.Configuration(guestPage: page, backing: backing)
-                    if let reason = MeasuredTLBReach.skipReason(probe, context) {
+                    if let reason = MeasuredTLBReach.skipReason(probe, bytes: bytes, context) {
                         skipped.append((configuration, reason))
                     } else {
                         runnable.append(configuration)

@@ -95,7 +95,7 @@ public struct MeasuredTLBReach: Sendable {
         var skipped: [(Configuration, String)] = []
         var runnable: [Configuration] = []
         for configuration in configurations {
-            if let reason = Self.skipReason(configuration, context) {
+            if let reason = Self.skipReason(configuration, bytes: sizes.max() ?? 4096, context) {
                 skipped.append((configuration, reason))
             } else {
                 runnable.append(configuration)
@@ -141,13 +141,13 @@ public struct MeasuredTLBReach: Sendable {
         return result
     }
 
-    /// Why a configuration cannot run on this host, or nil.
-    static func skipReason(_ configuration: Configuration, _ context: KVMMeasurementContext) -> String? {
+    /// Why a configuration cannot run on this host with `bytes` of data, or nil.
+    static func skipReason(_ configuration: Configuration, bytes: Int, _ context: KVMMeasurementContext) -> String? {
         if configuration.guestPage == .size1G && !context.cpuid.supportsGigabytePages {
             return "KVM_GET_SUPPORTED_CPUID lacks Page1GB, so 1 GiB guest pages fault"
         }
         if configuration.backing == .hugetlb2M || configuration.backing == .hugetlb1G {
-            do { _ = try HostMemory(size: Int(configuration.backing.pageSize.bytes), backing: configuration.backing) } catch {
+            do { _ = try HostMemory(size: bytes, backing: configuration.backing) } catch {
                 return "\(error)"
             }
         }

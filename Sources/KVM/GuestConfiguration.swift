@@ -1,3 +1,4 @@
+import GuestMemory
 import Translation
 
 /// How a measurement guest is laid out: its data size, guest page size,
@@ -18,11 +19,19 @@ public struct GuestConfiguration: Sendable, Hashable {
     public var dataSlotFlags: MemorySlotFlags
     /// Bytes of dirty ring per vCPU, or nil for the dirty bitmap.
     public var dirtyRingBytes: Int?
+    /// The NUMA policy of the data memory.
+    public var dataPolicy: MemoryPolicy
+    /// The NUMA policy of the region holding the guest page tables and code:
+    /// where the tables are placed.
+    public var pageTablePolicy: MemoryPolicy
 
     public init(dataBytes: Int, guestPage: PageSize = .size4K, backing: HostBacking = .anonymous4K,
                 pagingMode: PagingMode = .fourLevel, mapPageTablesIntoGuest: Bool = false,
-                dataSlotFlags: MemorySlotFlags = [], dirtyRingBytes: Int? = nil) {
+                dataSlotFlags: MemorySlotFlags = [], dirtyRingBytes: Int? = nil,
+                dataPolicy: MemoryPolicy = .local, pageTablePolicy: MemoryPolicy = .local) {
         self.dirtyRingBytes = dirtyRingBytes
+        self.dataPolicy = dataPolicy
+        self.pageTablePolicy = pageTablePolicy
         self.dataBytes = dataBytes
         self.guestPage = guestPage
         self.backing = backing

@@ -1,7 +1,8 @@
 import Glibc
 import Translation
 
-/// A VM set up to run measurement kernels: guest RAM in two memslots, guest
+/// A VM set up to run measurement kernels: guest RAM in two memslots (each
+/// a GuestMemory region with its own backing and NUMA policy), guest
 /// page tables built with Translation's `PageTableBuilder` directly in guest
 /// RAM, every kernel's code copied in, and one vCPU on its own thread in
 /// long mode at CPL3 with IOPL = 3 and the host's supported CPUID.
@@ -44,8 +45,8 @@ public final class GuestSession: @unchecked Sendable {
         let systemBytes = (GuestLayout.tablePoolGuestPhysical + poolBytes + (1 << 21) - 1) & ~((1 << 21) - 1)
 
         vm = try device.makeVirtualMachine()
-        system = try HostMemory(size: Int(systemBytes), backing: .anonymous4K)
-        data = try HostMemory(size: Int(dataSlotBytes), backing: configuration.backing)
+        system = try HostMemory(size: Int(systemBytes), backing: .anonymous4K, policy: configuration.pageTablePolicy)
+        data = try HostMemory(size: Int(dataSlotBytes), backing: configuration.backing, policy: configuration.dataPolicy)
         try vm.setMemorySlot(MemorySlot(slot: GuestLayout.systemSlot, guestPhysicalAddress: 0, size: UInt64(system.size),
                                         hostAddress: UInt(bitPattern: system.base)), owner: system)
         try vm.setMemorySlot(MemorySlot(slot: GuestLayout.dataSlot, flags: configuration.dataSlotFlags,

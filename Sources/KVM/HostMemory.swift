@@ -1,25 +1,11 @@
-import Glibc
+import GuestMemory
 import Translation
 
-/// How host memory behind guest RAM is backed.
-public enum HostBacking: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    /// Anonymous memory in 4 KiB pages (`MADV_NOHUGEPAGE`).
-    case anonymous4K = "4K"
-    /// Anonymous memory, 2 MiB-aligned, with `MADV_HUGEPAGE` (transparent huge pages).
-    case transparentHuge = "THP"
-    /// hugetlbfs 2 MiB pages (`MAP_HUGETLB`), from the reserved pool.
-    case hugetlb2M = "2M"
-    /// hugetlbfs 1 GiB pages (`MAP_HUGETLB`), from the reserved pool.
-    case hugetlb1G = "1G"
+/// How host memory behind guest RAM is backed: GuestMemory's backings
+/// (anonymous 4K, THP, hugetlbfs 2M and 1G).
+public typealias HostBacking = MemoryBacking
 
-    /// Parses `4K`, `THP`, `2M` or `1G` (case-insensitive).
-    public init?(name: String) {
-        guard let backing = HostBacking.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
-            return nil
-        }
-        self = backing
-    }
-
+extension MemoryBacking {
     /// The page size the host maps this backing with, at best.
     public var pageSize: PageSize {
         switch self {
@@ -28,61 +14,39 @@ public enum HostBacking: String, CaseIterable, Sendable, Hashable, CustomStringC
         case .hugetlb1G: .size1G
         }
     }
-
-    public var description: String { rawValue }
 }
 
-/// Host memory for guest RAM: an anonymous mapping with a chosen backing,
-/// aligned to its page size, unmapped when released. Nothing is touched
-/// here: pages are allocated on first write.
+/// Host memory for one memslot: a GuestMemory region (backing, NUMA policy,
+/// lazy or prefaulted) kept in a class so that the VM can hold it as long as
+/// the memslot exists. The region is unmapped when the last holder lets go.
 public final class HostMemory: @unchecked Sendable {
-    /// The first byte, aligned to `backing.pageSize`.
+    private let region: GuestMemoryRegion
+    /// The first byte, aligned to the backing's page size.
     public let base: UnsafeMutableRawPointer
-    /// The usable length in bytes.
+    /// The length in bytes.
     public let size: Int
     public let backing: HostBacking
-    private let mapping: MappingOwner
+    public let policy: MemoryPolicy
 
-    /// Maps `size` bytes (rounded up to the backing's page size). The
-    /// corresponding C functions are `mmap` and `madvise`.
-    public init(size requested: Int, backing: HostBacking) throws(KVMError) {
-        let page = Int(backing.pageSize.bytes)
+    /// The host facts GuestMemory checks regions against, probed once.
+    static let environment = HostMemoryEnvironment.probe()
+
+    /// Maps `size` bytes (rounded up to the backing's page size) with
+    /// `policy`, lazily: pages are allocated on first write.
+    public init(size requested: Int, backing: HostBacking, policy: MemoryPolicy = .local) throws(KVMError) {
+        let page = backing.pageBytes
+        guard requested > 0 else { throw .invalidArgument("guest RAM of 0 bytes") }
         let size = (requested + page - 1) / page * page
-        guard size > 0 else { throw .invalidArgument("guest RAM of 0 bytes") }
-        let protection = PROT_READ | PROT_WRITE
-        switch backing {
-        case .anonymous4K, .transparentHuge:
-            // Over-allocate so that the used range can start on a 2 MiB boundary.
-            let slack = backing == .transparentHuge ? page : 0
-            let mapping = try MappingOwner(size: size + slack, protection: protection,
-                                           flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, name: "mmap of guest RAM")
-            let start = UInt(bitPattern: mapping.base)
-            let alignment = UInt(max(slack, 1))
-            let aligned = mapping.base + Int((start + alignment - 1) & ~(alignment - 1) - start)
-            let advice = backing == .transparentHuge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE
-            _ = try systemCall("madvise(\(backing == .transparentHuge ? "MADV_HUGEPAGE" : "MADV_NOHUGEPAGE"))") {
-                madvise(aligned, size, advice)
-            }
-            self.mapping = mapping
-            base = aligned
-        case .hugetlb2M, .hugetlb1G:
-            let sizeFlag = Int32(backing.pageSize.shift) << MAP_HUGE_SHIFT
-            do {
-                mapping = try MappingOwner(size: size, protection: protection,
-                                           flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | sizeFlag,
-                                           name: "mmap of hugetlbfs guest RAM")
-            } catch let error {
-                if case .systemCall(_, .noMemory) = error {
-                    throw .hugePagesUnavailable(
-                        "no free \(backing.pageSize) hugetlbfs pages for \(size >> 20) MiB; reserve them with "
-                            + "/sys/kernel/mm/hugepages/hugepages-\(page >> 10)kB/nr_hugepages")
-                }
-                throw error
-            }
-            base = mapping.base
+        do throws(GuestMemoryError) {
+            region = try GuestMemoryRegion(.init(size: size, backing: backing, policy: policy),
+                                           host: backing.isHugetlb ? .probe() : Self.environment)
+        } catch {
+            throw .guestMemory(error)
         }
-        self.size = size
+        base = region.baseAddress
+        self.size = region.size
         self.backing = backing
+        self.policy = policy
     }
 
     /// Writes every page once, so that the host allocates it now.

@@ -1,3 +1,4 @@
+import GuestMemory
 import Translation
 
 /// Why a KVM operation failed.
@@ -24,8 +25,9 @@ public enum KVMError: Error, Equatable, Sendable, CustomStringConvertible {
     case guestPageTables(PageTableBuildError)
     /// A kernel's result does not match what the runner computed.
     case kernelCheckFailed(String)
-    /// A backing needs host huge pages and none are free.
-    case hugePagesUnavailable(String)
+    /// Guest RAM could not be mapped (GuestMemory names the reason, such as
+    /// the hugetlbfs pages to reserve).
+    case guestMemory(GuestMemoryError)
 
     public var description: String {
         switch self {
@@ -51,8 +53,8 @@ public enum KVMError: Error, Equatable, Sendable, CustomStringConvertible {
             "guest page tables: \(error)"
         case let .kernelCheckFailed(message):
             "kernel result check failed: \(message)"
-        case let .hugePagesUnavailable(message):
-            "huge pages unavailable: \(message)"
+        case let .guestMemory(error):
+            "guest memory: \(error)"
         }
     }
 }

@@ -20,7 +20,10 @@ public struct KVMLargePagesReproduction: Reproduction {
         let size = (context.quick ? 256 : 512) << 20
         var experiment = MeasuredTLBReach(guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
                                           sizes: [size], repetitions: context.quick ? 3 : 7)
-        if context.quick { experiment.minimumSteps = 200_000 }
+        if context.quick {
+            experiment.minimumSteps = 200_000
+            experiment.modelAccesses = 30_000
+        }
         let result = try experiment.run(kvm)
         let published = "large pages in both dimensions recover most of the TLB-miss cost; one dimension alone does not"
         let cells = experiment.configurations.compactMap { configuration in

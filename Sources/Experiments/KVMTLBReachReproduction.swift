@@ -22,7 +22,10 @@ public struct KVMTLBReachReproduction: Reproduction {
             guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
             sizes: context.quick ? [1, 16, 64, 256].map { $0 * mib } : [1, 4, 16, 32, 64, 128, 256, 512].map { $0 * mib },
             repetitions: context.quick ? 3 : 7)
-        if context.quick { experiment.minimumSteps = 200_000 }
+        if context.quick {
+            experiment.minimumSteps = 200_000
+            experiment.modelAccesses = 30_000
+        }
         let result = try experiment.run(kvm)
         let small = Configuration4K4K.point(result, experiment.sizes.min()!)
         let large = Configuration4K4K.point(result, experiment.sizes.max()!)

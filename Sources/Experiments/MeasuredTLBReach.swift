@@ -1,5 +1,6 @@
 import Foundation
 import KVM
+import TLB
 import Translation
 
 /// `measure tlb-reach`: cycles per dependent load of a pointer chase (one
@@ -47,10 +48,12 @@ public struct MeasuredTLBReach: Sendable {
     /// The default sweep: quick for CI, or the full one.
     public static func standard(quick: Bool) -> MeasuredTLBReach {
         let mib = 1 << 20
-        return MeasuredTLBReach(
+        var experiment = MeasuredTLBReach(
             guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
             sizes: quick ? [1, 16, 64, 256, 512].map { $0 * mib } : [1, 4, 16, 32, 64, 128, 256, 512, 1024].map { $0 * mib },
             repetitions: quick ? 3 : 7)
+        if quick { experiment.modelAccesses = 30_000 }
+        return experiment
     }
 
     /// One measured point: all repetitions of one configuration and size.
@@ -63,10 +66,17 @@ public struct MeasuredTLBReach: Sendable {
         public var pages4K: Int64, pages2M: Int64, pages1G: Int64
         /// Shadow page faults fixed during the timed runs (median).
         public var faultsInTimedRun: Double
+        /// The TLB model's prediction (host preset, simulated chase, calibrated latencies).
         public var model: Double = .nan
+        /// The runner's own CPUID-geometry model's prediction.
+        public var geometryModel: Double = .nan
+        /// The TLB model's walks per access.
+        public var modelWalksPerAccess: Double = .nan
         public var isCalibration = false
         /// (model − measured) / measured.
         public var relativeError: Double { (model - cycles.median) / cycles.median }
+        /// (geometry model − measured) / measured.
+        public var geometryRelativeError: Double { (geometryModel - cycles.median) / cycles.median }
     }
 
     /// The result: points plus model skips.
@@ -74,9 +84,16 @@ public struct MeasuredTLBReach: Sendable {
         public var points: [Point]
         /// Configurations that could not run here, with the reason.
         public var skipped: [(Configuration, String)]
-        public var model: KVMTLBCostModel?
-        /// Mean absolute percentage error per validation curve.
+        /// The TLB model's calibrated latencies, and the preset it ran with.
+        public var model: KVMSimulatedChaseModel?
+        public var modelPreset = ""
+        /// Why the TLB model gave no predictions, if it did not.
+        public var modelFailure: String?
+        public var geometryModel: KVMTLBCostModel?
+        /// Mean absolute percentage error per validation curve, of the TLB
+        /// model and of the geometry model.
         public var validationMAPE: [Configuration: Double]
+        public var geometryValidationMAPE: [Configuration: Double] = [:]
 
         /// The point of `configuration` at `size`, if measured.
         public func point(_ configuration: Configuration, _ size: Int) -> Point? {
@@ -206,27 +223,83 @@ public struct MeasuredTLBReach: Sendable {
         return max(1, (perSubRun + pages - 1) / pages)
     }
 
-    /// Calibrates the cost model on the calibration curve and predicts every point.
+    /// How the hardware translates a guest access of `configuration` here.
+    static func translation(_ configuration: Configuration, _ environment: HostEnvironment) -> KVMSimulatedChase.Translation {
+        if environment.kvmMode.hasSuffix("shadow") {
+            // The shadow table maps at the effective page; a nested host adds
+            // the outer hypervisor's table, assumed to map with 4 KiB pages.
+            return environment.nested ? .twoDimensional(configuration.effectivePage, .size4K)
+                : .oneDimensional(configuration.effectivePage)
+        }
+        return .twoDimensional(configuration.guestPage, configuration.backing.pageSize)
+    }
+
+    /// Calibrates both models on the calibration curve and predicts every point.
     func applyModel(to result: inout Result, _ context: KVMMeasurementContext) {
-        guard let geometry = TLBGeometry(cpuid: context.cpuid) else { return }
         let calibrationPoints = result.points.filter { $0.configuration == calibration }
         guard !calibrationPoints.isEmpty else { return }
-        // A nested host: assume the outer hypervisor maps it with 4 KiB pages.
-        let model = KVMTLBCostModel.calibrate(
-            geometry: geometry, outerPage: context.environment.nested ? .size4K : nil,
-            points: calibrationPoints.map { ($0.workingSetBytes, $0.configuration.effectivePage, $0.cycles.median) })
-        result.model = model
-        var errors: [Configuration: [Double]] = [:]
         for index in result.points.indices {
-            let point = result.points[index]
-            result.points[index].model = model.predict(workingSetBytes: point.workingSetBytes,
-                                                       effectivePage: point.configuration.effectivePage)
-            result.points[index].isCalibration = point.configuration == calibration
-            if point.configuration != calibration {
-                errors[point.configuration, default: []].append(abs(result.points[index].relativeError))
-            }
+            result.points[index].isCalibration = result.points[index].configuration == calibration
         }
-        result.validationMAPE = errors.mapValues { $0.reduce(0, +) / Double($0.count) }
+        applyTLBModel(to: &result, context)
+        if let geometry = TLBGeometry(cpuid: context.cpuid) {
+            let model = KVMTLBCostModel.calibrate(
+                geometry: geometry, outerPage: context.environment.nested ? .size4K : nil,
+                points: calibrationPoints.map { ($0.workingSetBytes, $0.configuration.effectivePage, $0.cycles.median) })
+            result.geometryModel = model
+            for index in result.points.indices {
+                let point = result.points[index]
+                result.points[index].geometryModel = model.predict(workingSetBytes: point.workingSetBytes,
+                                                                   effectivePage: point.configuration.effectivePage)
+            }
+            result.geometryValidationMAPE = Self.mape(result.points) { $0.geometryRelativeError }
+        }
+    }
+
+    /// The TLB issue's model: the host preset's TLBs and walk caches simulate
+    /// the chase; the line latencies are fitted on the calibration curve.
+    func applyTLBModel(to result: inout Result, _ context: KVMMeasurementContext) {
+        let configuration: TLBConfiguration
+        do {
+            configuration = try HostTLBPreset.read()
+            result.modelPreset = "host"
+        } catch {
+            configuration = TLBPreset.zen5
+            result.modelPreset = "zen5 (host preset unavailable: \(error))"
+        }
+        var simulated: [Int: KVMSimulatedChase] = [:]
+        do {
+            for (index, point) in result.points.enumerated() {
+                simulated[index] = try KVMSimulatedChase.simulate(
+                    configuration: configuration, translation: Self.translation(point.configuration, context.environment),
+                    workingSetBytes: point.workingSetBytes, accesses: modelAccesses, seed: context.seed)
+            }
+        } catch {
+            result.modelFailure = "the TLB model could not simulate the chase: \(error)"
+            return
+        }
+        let model = KVMSimulatedChaseModel.calibrate(result.points.indices.compactMap { index in
+            result.points[index].isCalibration ? simulated[index].map { ($0, result.points[index].cycles.median) } : nil
+        })
+        result.model = model
+        for index in result.points.indices {
+            guard let chase = simulated[index] else { continue }
+            result.points[index].model = model.predict(chase)
+            result.points[index].modelWalksPerAccess = chase.walks
+        }
+        result.validationMAPE = Self.mape(result.points) { $0.relativeError }
+    }
+
+    /// Simulated chase steps per point, after a warm-up lap.
+    public var modelAccesses = 200_000
+
+    /// The mean absolute relative error of each validation curve.
+    static func mape(_ points: [Point], _ error: (Point) -> Double) -> [Configuration: Double] {
+        var errors: [Configuration: [Double]] = [:]
+        for point in points where !point.isCalibration && error(point).isFinite {
+            errors[point.configuration, default: []].append(abs(error(point)))
+        }
+        return errors.mapValues { $0.reduce(0, +) / Double($0.count) }
     }
 
     /// The CSV columns.
@@ -234,35 +307,44 @@ public struct MeasuredTLBReach: Sendable {
         "guest_page", "backing", "effective_page", "working_set_bytes", "cycles_per_access", "cycles_p25", "cycles_p75",
         "cycles_cov", "high_variation", "ns_per_access", "native_cycles_per_access", "native_cycles_p25",
         "native_cycles_p75", "virtualization_ratio", "model_cycles_per_access", "model_error", "model_role",
-        "curve_mape", "kvm_pages_4k", "kvm_pages_2m", "kvm_pages_1g", "timed_run_pf_fixed", "repetitions", "model_source",
+        "curve_mape", "model_walks_per_access", "geometry_model_cycles_per_access", "geometry_model_error",
+        "geometry_curve_mape", "kvm_pages_4k", "kvm_pages_2m", "kvm_pages_1g", "timed_run_pf_fixed", "repetitions",
+        "model_source", "geometry_model_source",
     ] + KVMMeasurementContext.environmentColumns
 
     /// Where `model_cycles_per_access` comes from.
-    func modelSource(_ context: KVMMeasurementContext) -> String {
-        "KVMTLBCostModel (runner's own: CPUID TLB geometry, "
-            + (context.environment.nested ? "2D shadow x outer-4K walk" : "1D shadow walk")
-            + ", fitted capacities) calibrated on \(calibration)"
+    func modelSource(_ result: Result, _ context: KVMMeasurementContext) -> String {
+        if let failure = result.modelFailure { return failure }
+        let walk = context.environment.kvmMode.hasSuffix("shadow")
+            ? (context.environment.nested ? "2D shadow x outer-4K walk" : "1D shadow walk") : "2D guest x EPT/NPT walk"
+        return "TLB model (TranslationSimulator, \(result.modelPreset) preset, \(walk)) with latencies calibrated on "
+            + "\(calibration): " + (result.model?.summary ?? "")
     }
 
     /// The table of a result.
     public func table(_ result: Result, _ context: KVMMeasurementContext) -> CSVTable {
         var table = CSVTable(columns: Self.columns)
+        let source = modelSource(result, context)
+        let geometrySource = "KVMTLBCostModel (runner's own: CPUID TLB geometry, walk references, fitted capacities) "
+            + "calibrated on \(calibration)" + (result.geometryModel.map { ": " + $0.summary } ?? "")
         for point in result.points {
-            let mape = result.validationMAPE[point.configuration]
-            table.append([
-                point.configuration.guestPage.name, point.configuration.backing.rawValue,
-                point.configuration.effectivePage.name, "\(point.workingSetBytes)",
-                csvNumber(point.cycles.median), csvNumber(point.cycles.p25), csvNumber(point.cycles.p75),
-                csvNumber(point.cycles.coefficientOfVariation, decimals: 3), point.cycles.isNoisy ? "yes" : "no",
-                csvNumber(context.nanoseconds(cycles: point.cycles.median)),
-                csvNumber(point.native.median), csvNumber(point.native.p25), csvNumber(point.native.p75),
-                csvNumber(point.cycles.median / point.native.median, decimals: 3),
-                csvNumber(point.model), csvNumber(point.relativeError, decimals: 3),
-                point.model.isNaN ? "" : (point.isCalibration ? "calibration" : "validation"),
-                mape.map { csvNumber($0, decimals: 3) } ?? "",
-                "\(point.pages4K)", "\(point.pages2M)", "\(point.pages1G)", csvNumber(point.faultsInTimedRun, decimals: 0),
-                "\(point.cycles.samples.count)", modelSource(context) + (result.model.map { ": " + $0.summary } ?? ""),
-            ] + context.environmentFields)
+            let configuration = point.configuration
+            var row = [configuration.guestPage.name, configuration.backing.rawValue, configuration.effectivePage.name,
+                       "\(point.workingSetBytes)"]
+            row += [csvNumber(point.cycles.median), csvNumber(point.cycles.p25), csvNumber(point.cycles.p75),
+                    csvNumber(point.cycles.coefficientOfVariation, decimals: 3), point.cycles.isNoisy ? "yes" : "no",
+                    csvNumber(context.nanoseconds(cycles: point.cycles.median))]
+            row += [csvNumber(point.native.median), csvNumber(point.native.p25), csvNumber(point.native.p75),
+                    csvNumber(point.cycles.median / point.native.median, decimals: 3)]
+            let role = point.model.isNaN ? "" : (point.isCalibration ? "calibration" : "validation")
+            row += [csvNumber(point.model), csvNumber(point.relativeError, decimals: 3), role,
+                    result.validationMAPE[configuration].map { csvNumber($0, decimals: 3) } ?? "",
+                    csvNumber(point.modelWalksPerAccess, decimals: 4)]
+            row += [csvNumber(point.geometryModel), csvNumber(point.geometryRelativeError, decimals: 3),
+                    result.geometryValidationMAPE[configuration].map { csvNumber($0, decimals: 3) } ?? ""]
+            row += ["\(point.pages4K)", "\(point.pages2M)", "\(point.pages1G)", csvNumber(point.faultsInTimedRun, decimals: 0),
+                    "\(point.cycles.samples.count)", source, geometrySource]
+            table.append(row + context.environmentFields)
         }
         for (configuration, reason) in result.skipped {
             var row = [String: String]()

@@ -42,11 +42,18 @@ struct MeasureTLBReachCommand: ParsableCommand {
         for point in result.points {
             print("\(point.configuration) \(point.workingSetBytes >> 20) MiB: \(csvText(point.cycles.median)) cycles "
                   + "[\(csvText(point.cycles.p25)), \(csvText(point.cycles.p75))], native \(csvText(point.native.median)), "
-                  + "model \(csvText(point.model)), pages_2m \(point.pages2M)")
+                  + "model \(csvText(point.model)) (geometry \(csvText(point.geometryModel))), pages_2m \(point.pages2M)")
         }
-        if let model = result.model { print("model (calibrated on \(experiment.calibration)): \(model.summary)") }
+        if let failure = result.modelFailure { print(failure) }
+        if let model = result.model {
+            print("TLB model (\(result.modelPreset) preset) calibrated on \(experiment.calibration): \(model.summary)")
+        }
         for (configuration, mape) in result.validationMAPE.sorted(by: { $0.key.description < $1.key.description }) {
             print("validation MAPE \(configuration): \(csvText(mape * 100))%")
+        }
+        if let model = result.geometryModel { print("geometry model: \(model.summary)") }
+        for (configuration, mape) in result.geometryValidationMAPE.sorted(by: { $0.key.description < $1.key.description }) {
+            print("geometry model validation MAPE \(configuration): \(csvText(mape * 100))%")
         }
     }
 }

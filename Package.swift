@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
         .target(name: "CGuestMemoryTestSupport", path: "Tests/CGuestMemoryTestSupport"),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "Translation", "CGuestMemoryTestSupport"]),
-        .testTarget(name: "KVMTests", dependencies: ["KVM", "Experiments", "VMemLabCommands", "VMemLabTestSupport"]),
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "TLB", "Experiments", "VMemLabCommands", "VMemLabTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),
         .testTarget(name: "VMemLabCommandsTests", dependencies: ["VMemLabCommands", "VMemLabTestSupport"]),
     ],

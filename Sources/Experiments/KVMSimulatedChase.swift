@@ -21,6 +21,12 @@ public struct KVMSimulatedChase: Sendable, Equatable {
     /// Walks per access.
     public var walks: Double
 
+    public init(lookupCycles: Double, lines: [Double], walks: Double) {
+        self.lookupCycles = lookupCycles
+        self.lines = lines
+        self.walks = walks
+    }
+
     /// How the hardware translates a guest access on this host.
     public enum Translation: Sendable, Hashable {
         /// One dimension with pages of this size (shadow paging on bare metal).

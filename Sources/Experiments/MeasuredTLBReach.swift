@@ -268,11 +268,18 @@ public struct MeasuredTLBReach: Sendable {
             result.modelPreset = "zen5 (host preset unavailable: \(error))"
         }
         var simulated: [Int: KVMSimulatedChase] = [:]
+        // Configurations with the same hardware translation share one simulation.
+        var byTranslation: [String: KVMSimulatedChase] = [:]
         do {
             for (index, point) in result.points.enumerated() {
-                simulated[index] = try KVMSimulatedChase.simulate(
-                    configuration: configuration, translation: Self.translation(point.configuration, context.environment),
-                    workingSetBytes: point.workingSetBytes, accesses: modelAccesses, seed: context.seed)
+                let translation = Self.translation(point.configuration, context.environment)
+                let key = "\(translation)-\(point.workingSetBytes)"
+                if byTranslation[key] == nil {
+                    byTranslation[key] = try KVMSimulatedChase.simulate(
+                        configuration: configuration, translation: translation,
+                        workingSetBytes: point.workingSetBytes, accesses: modelAccesses, seed: context.seed)
+                }
+                simulated[index] = byTranslation[key]
             }
         } catch {
             result.modelFailure = "the TLB model could not simulate the chase: \(error)"

@@ -1,4 +1,5 @@
 import Experiments
+import TLB
 import Foundation
 import KVM
 import Testing
@@ -118,6 +119,35 @@ extension KVMRunnerTests {
             #expect(lines[0].hasPrefix("table_level,stores,"))
             #expect(lines[0].contains("kvm_mmu_pte_write") && lines[0].contains("kvm_mmu_unsync") && lines[0].contains("kvm_mode"))
             #expect(lines[1].hasPrefix("leaf,") && lines[2].hasPrefix("nonleaf,"))
+        }
+    }
+}
+
+extension KVMRunnerTests {
+    @Suite("KVMSimulatedChase") struct SimulatedChaseTests {
+        @Test("within TLB reach the chase makes no walks; far beyond it, about one per access")
+        func walksFollowReach() throws {
+            let configuration = TLBPreset.zen5
+            let small = try KVMSimulatedChase.simulate(configuration: configuration, translation: .oneDimensional(.size4K),
+                                                       workingSetBytes: 1 << 20, accesses: 5000, seed: 1)
+            #expect(small.walks == 0)
+            let large = try KVMSimulatedChase.simulate(configuration: configuration,
+                                                       translation: .twoDimensional(.size4K, .size4K),
+                                                       workingSetBytes: 64 << 20, accesses: 5000, seed: 1)
+            #expect(large.walks > 0.9)
+            #expect(large.lines.reduce(0, +) > small.lines.reduce(0, +))
+        }
+
+        @Test("calibration recovers latencies from generated data")
+        func calibrationRecoversLatencies() {
+            var chases: [KVMSimulatedChase] = []
+            for index in 0..<8 {
+                let lines: [Double] = [Double(index), Double(index % 3), Double(index % 2), Double(index / 4)]
+                chases.append(KVMSimulatedChase(lookupCycles: 1, lines: lines, walks: 1))
+            }
+            let truth = KVMSimulatedChaseModel(coefficients: [5, 2, 14, 50, 250])
+            let model = KVMSimulatedChaseModel.calibrate(chases.map { ($0, truth.predict($0)) })
+            for chase in chases { #expect(abs(model.predict(chase) - truth.predict(chase)) < 1e-4) }
         }
     }
 }

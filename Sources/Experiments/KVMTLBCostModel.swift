@@ -107,7 +107,7 @@ public struct KVMTLBCostModel: Sendable, Equatable {
                     features(workingSetBytes: $0.0, effectivePage: $0.1, outerPage: outerPage, geometry: geometry,
                              l2: l2, l3: l3)
                 }
-                let coefficients = nonNegativeFit(rows, points.map(\.2))
+                let coefficients = NonNegativeLeastSquares.fit(rows, points.map(\.2))
                 let model = KVMTLBCostModel(geometry: geometry, outerPage: outerPage, l2Bytes: l2, l3Bytes: l3,
                                             coefficients: coefficients)
                 let error = points.reduce(0.0) {
@@ -140,37 +140,6 @@ public struct KVMTLBCostModel: Sendable, Equatable {
     public func predict(workingSetBytes: Int, effectivePage: PageSize) -> Double {
         zip(Self.features(workingSetBytes: workingSetBytes, effectivePage: effectivePage, outerPage: outerPage,
                           geometry: geometry, l2: l2Bytes, l3: l3Bytes), coefficients).reduce(0) { $0 + $1.0 * $1.1 }
-    }
-
-    /// Least squares with every weight ≥ 0: a weight that comes out negative
-    /// is fixed at 0 and the rest refitted.
-    static func nonNegativeFit(_ rows: [[Double]], _ targets: [Double]) -> [Double] {
-        var active = [Bool](repeating: true, count: 4)
-        var coefficients = [Double](repeating: 0, count: 4)
-        for _ in 0..<4 {
-            coefficients = leastSquares(rows.map { row in row.indices.map { active[$0] ? row[$0] : 0 } }, targets)
-            for index in 0..<4 where !active[index] { coefficients[index] = 0 }
-            guard let negative = (0..<4).first(where: { active[$0] && coefficients[$0] < 0 }) else { break }
-            active[negative] = false
-        }
-        for index in 0..<4 where !active[index] || coefficients[index] < 0 { coefficients[index] = 0 }
-        return coefficients
-    }
-
-    /// The least-squares coefficients of `rows` for `targets` (normal
-    /// equations, with a tiny ridge so that an all-zero feature gets weight 0).
-    static func leastSquares(_ rows: [[Double]], _ targets: [Double]) -> [Double] {
-        let n = 4
-        var normal = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
-        for (row, target) in zip(rows, targets) {
-            for i in 0..<n {
-                for j in 0..<n { normal[i][j] += row[i] * row[j] }
-                normal[i][n] += row[i] * target
-            }
-        }
-        let ridge = 1e-9 * max(1, (0..<n).reduce(0) { $0 + normal[$1][$1] })
-        for i in 0..<n { normal[i][i] += ridge }
-        return solve(normal)
     }
 
     /// Gaussian elimination with partial pivoting on an augmented n×(n+1) matrix.

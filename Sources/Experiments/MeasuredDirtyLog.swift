@@ -1,4 +1,3 @@
-import CKVM
 import Foundation
 import KVM
 import Translation
@@ -60,12 +59,12 @@ public struct MeasuredDirtyLog: Sendable {
         var bytes = 4096
         while bytes < 2 * (self.bytes >> 12) * 16 { bytes <<= 1 }
         let vm = try? context.device.makeVirtualMachine()
-        let available = (try? vm?.capability(KVM_CAP_DIRTY_LOG_RING)) ?? 0
+        let available = (try? vm?.capability(.dirtyLogRing)) ?? 0
         return Int(available ?? 0) >= bytes ? bytes : nil
     }
 
     public func run(_ context: KVMMeasurementContext) throws -> (points: [Point], skipped: [(HostBacking, String)]) {
-        let manualProtect = (try? context.device.capability(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) ?? 0
+        let manualProtect = (try? context.device.capability(.manualDirtyLogProtect)) ?? 0
         let ring = ringBytes(context)
         let methods: [Method] = ring == nil ? [.bitmap] : [.bitmap, .ring]
         var runnable: [HostBacking] = [], skipped: [(HostBacking, String)] = []
@@ -89,8 +88,7 @@ public struct MeasuredDirtyLog: Sendable {
                                                                                  dirtyRingBytes: method == .ring ? ring : nil),
                                                cpuid: context.cpuid)
                 if method == .bitmap && manualProtect & 1 != 0 {
-                    try session.vm.enableCapability(UInt32(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2),
-                                                    argument: UInt64(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+                    try session.vm.enableManualDirtyLogProtect()
                 }
                 func record(_ phase: String, ns: Double, before: StatisticsSnapshot, dirty: Int = 0, faults: Int64 = 0) throws {
                     let after = try session.vmStatisticsSnapshot()
@@ -165,7 +163,7 @@ public struct MeasuredDirtyLog: Sendable {
     public func table(_ result: (points: [Point], skipped: [(HostBacking, String)]), _ context: KVMMeasurementContext)
         -> CSVTable
     {
-        let manualProtect = ((try? context.device.capability(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)) ?? 0) & 1 != 0
+        let manualProtect = ((try? context.device.capability(.manualDirtyLogProtect)) ?? 0) & 1 != 0
         func methodName(_ method: Method) -> String {
             switch method {
             case .bitmap: manualProtect ? "bitmap+manual-protect" : "bitmap"

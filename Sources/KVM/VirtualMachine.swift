@@ -95,7 +95,7 @@ public final class VirtualMachine: @unchecked Sendable {
     /// Turns on per-vCPU dirty rings of `bytes` bytes each; call before
     /// creating vCPUs. The corresponding ioctl is `KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING)`.
     public func enableDirtyRing(bytes: Int) throws(KVMError) {
-        guard try capability(KVM_CAP_DIRTY_LOG_RING) >= Int32(clamping: bytes) else {
+        guard try capability(KVMCapability.dirtyLogRing.rawValue) >= Int32(clamping: bytes) else {
             throw .missingCapability("a dirty ring of \(bytes) bytes (KVM_CAP_DIRTY_LOG_RING)")
         }
         try enableCapability(UInt32(KVM_CAP_DIRTY_LOG_RING), argument: UInt64(bytes))

@@ -1,4 +1,3 @@
-import CKVM
 import Glibc
 import KVM
 import Testing
@@ -26,7 +25,7 @@ extension KVMRunnerTests {
         func capabilitiesAndCPUID() throws {
             let device = try KVMDevice()
             #expect(try device.vcpuMappingSize() >= 4096)
-            #expect(try device.capability(KVM_CAP_USER_MEMORY) == 1)
+            #expect(try device.capability(.userMemory) == 1)
             let cpuid = try device.supportedCPUID()
             #expect(cpuid.leaf(0) != nil)
             #expect(cpuid.entries.count > 4)

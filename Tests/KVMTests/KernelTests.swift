@@ -178,7 +178,7 @@ extension KVMRunnerTests {
 extension KVMRunnerTests {
     @Suite("Dirty ring") struct DirtyRingTests {
         @Test("the ring collects exactly the pages written",
-              .enabled(if: kvmAvailable && ((try? KVMDevice().capability(192)) ?? 0) >= 65536, "needs /dev/kvm with a dirty ring"))
+              .enabled(if: kvmAvailable && ((try? KVMDevice().makeVirtualMachine().capability(.dirtyLogRing)) ?? 0) >= 65536, "needs /dev/kvm with a dirty ring"))
         func ringCollectsWrites() throws {
             let pages = 256
             let session = try GuestSession(device: try KVMDevice(),

@@ -81,10 +81,12 @@ public struct KVMSimulatedChaseModel: Sendable, Equatable {
         chase.lookupCycles + zip([1] + chase.lines, coefficients).reduce(0) { $0 + $1.0 * $1.1 }
     }
 
-    /// Fits the model to (simulated chase, measured cycles) pairs.
+    /// Fits the model to (simulated chase, measured cycles) pairs, minimizing
+    /// the squared relative error (so that the large working sets, with
+    /// hundreds of cycles, do not drown the small ones).
     public static func calibrate(_ points: [(KVMSimulatedChase, Double)]) -> KVMSimulatedChaseModel {
-        let rows = points.map { [1] + $0.0.lines }
-        let targets = points.map { $0.1 - $0.0.lookupCycles }
+        let rows = points.map { point in ([1] + point.0.lines).map { $0 / max(point.1, 1e-9) } }
+        let targets = points.map { ($0.1 - $0.0.lookupCycles) / max($0.1, 1e-9) }
         return KVMSimulatedChaseModel(coefficients: NonNegativeLeastSquares.fit(rows, targets))
     }
 

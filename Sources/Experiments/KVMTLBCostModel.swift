@@ -55,7 +55,7 @@ public struct TLBGeometry: Sendable, Equatable {
 ///   footprint of the lines the chase touches: one data line per 4 KiB page,
 ///   one leaf-entry line per 8 shadow translations, and with an outer level
 ///   one per 8 outer translations.
-/// - Calibration fits a, w, b, c ≥ 0 by least squares (a weight whose best
+/// - Calibration fits a, w, b, c ≥ 0 by least squares of the relative error (a weight whose best
 ///   value is negative is dropped and the rest refitted), and the effective
 ///   capacities C2 < C3 by a search over powers of two from 32 KiB to 64 MiB
 ///   (the CPUID sizes are the starting point, but L3 is shared with every
@@ -107,7 +107,9 @@ public struct KVMTLBCostModel: Sendable, Equatable {
                     features(workingSetBytes: $0.0, effectivePage: $0.1, outerPage: outerPage, geometry: geometry,
                              l2: l2, l3: l3)
                 }
-                let coefficients = NonNegativeLeastSquares.fit(rows, points.map(\.2))
+                // Relative error: each row and target divided by the measured value.
+                let weighted = zip(rows, points).map { row, point in row.map { $0 / max(point.2, 1e-9) } }
+                let coefficients = NonNegativeLeastSquares.fit(weighted, points.map { _ in 1.0 })
                 let model = KVMTLBCostModel(geometry: geometry, outerPage: outerPage, l2Bytes: l2, l3Bytes: l3,
                                             coefficients: coefficients)
                 let error = points.reduce(0.0) {

@@ -42,36 +42,46 @@ extension ShadowMMU {
         var level = configuration.mode.levels
         var rights = RightsAccumulator()
         pages[Int(slot)].writeFlooding = 0
+        let guestLeaf = guest.load64(translation.leafEntryAddress)
+        // A clean guest leaf grants no write below it: the first write must
+        // fault to set D (KVM's `FNAME(protect_clean_gpte)`).
+        var leafRights = translation.rights
+        if guestLeaf & (1 << 6) == 0 { leafRights.remove(.writable) }
         while level > leafLevel {
             if level > guestSize.leafLevel { rights.add(path.entries[level]) }
-            let entryAddress = Self.table(slot) &+ PagingMode.index(of: address, at: level) &* 8
-            let entry = memory.load64(entryAddress)
-            if entry & 1 != 0 && entry & (1 << 7) == 0 {
-                slot = Self.slot(ofTable: entry & PageTableEntry.addressMask)
-                pages[Int(slot)].writeFlooding = 0
-                level -= 1
-                continue
-            }
-            if entry & 1 != 0 { zapEntry(in: slot, at: entryAddress) }
             let childLevel = level - 1
-            let child: Int32
+            let frame: UInt64, role: ShadowRole
             if childLevel >= guestSize.leafLevel {
-                let frame = (path.entries[level] & PageTableEntry.addressMask) >> 12
-                child = shadowPage(frame: frame, role: ShadowRole(level: childLevel, direct: false, access: rights.effective))
+                frame = (path.entries[level] & PageTableEntry.addressMask) >> 12
+                role = ShadowRole(level: childLevel, direct: false, access: rights.effective)
             } else {
                 let span: UInt64 = 1 << (12 + 9 * UInt64(level - 1))
-                let first = guestPage + (address & guestSize.offsetMask & ~(span - 1))
-                child = shadowPage(frame: first >> 12, role: ShadowRole(level: childLevel, direct: true, access: translation.rights))
+                frame = (guestPage + (address & guestSize.offsetMask & ~(span - 1))) >> 12
+                role = ShadowRole(level: childLevel, direct: true, access: leafRights)
             }
+            let entryAddress = Self.table(slot) &+ PagingMode.index(of: address, at: level) &* 8
+            let entry = memory.load64(entryAddress)
+            if entry & 1 != 0 {
+                // Follow an entry only to the page this path needs (KVM's
+                // `validate_direct_spte`); drop it otherwise.
+                let existing = Self.slot(ofTable: entry & PageTableEntry.addressMask)
+                if entry & (1 << 7) == 0 && pages[Int(existing)].key == frame &<< 8 | UInt64(role.raw) {
+                    slot = existing
+                    pages[Int(slot)].writeFlooding = 0
+                    level -= 1
+                    continue
+                }
+                zapEntry(in: slot, at: entryAddress)
+            }
+            let child = shadowPage(frame: frame, role: role)
             link(child, from: entryAddress, in: slot)
             slot = child
             level -= 1
         }
         let entryAddress = Self.table(slot) &+ PagingMode.index(of: address, at: leafLevel) &* 8
         let hostPage = hostTranslation.hostPhysical & ~shadowSize.offsetMask
-        let guestLeaf = guest.load64(translation.leafEntryAddress)
         let frame = (translation.physicalAddress & ~PageSize.size4K.offsetMask) >> 12
-        var writable = translation.rights.contains(.writable) && guestLeaf & (1 << 6) != 0
+        var writable = leafRights.contains(.writable)
         if writable && pagesByFrame[frame] != nil { writable = tryUnsync(frame) }
         memory.store64(entryAddress, leafEntry(hostPage, size: shadowSize, rights: translation.rights, writable: writable,
                                                dirty: writable && type == .write))

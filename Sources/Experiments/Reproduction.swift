@@ -74,6 +74,7 @@ public struct ReproductionOutcome: Sendable {
 public enum Reproductions {
     public static let all: [any Reproduction] = [
         WalkReferencesReproduction(),
+        PVMSwitchesReproduction(),
     ]
 
     /// The reproduction called `name`, if any.

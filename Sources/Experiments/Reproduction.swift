@@ -75,6 +75,7 @@ public enum Reproductions {
     public static let all: [any Reproduction] = [
         WalkReferencesReproduction(),
         PVMSwitchesReproduction(),
+        ShadowVsNestedReproduction(),
     ]
 
     /// The reproduction called `name`, if any.

@@ -14,7 +14,7 @@ extension ShadowMMU {
     /// The fault handler (KVM's `FNAME(page_fault)`): walks the guest's
     /// tables, and either returns the guest's own fault or builds the
     /// missing shadow entries down to the leaf.
-    mutating func handleFault(_ address: UInt64, _ type: AccessType) -> PageFault? {
+    mutating func handleFault(_ address: UInt64, _ type: AccessType, prefetch: Bool = false) -> PageFault? {
         makePagesAvailable()
         var guest = guestMemory
         var path = GuestPathRecorder()
@@ -85,8 +85,17 @@ extension ShadowMMU {
         if writable && pagesByFrame[frame] != nil { writable = tryUnsync(frame) }
         memory.store64(entryAddress, leafEntry(hostPage, size: shadowSize, rights: translation.rights, writable: writable,
                                                dirty: writable && type == .write))
-        counters.shadowFaults += 1
+        if prefetch { counters.prefetchedEntries += 1 } else { counters.shadowFaults += 1 }
         return nil
+    }
+
+    /// Fills the shadow entries for `address` from the current root without
+    /// a fault, as a VMM rebuilding a subtree does. Returns false when the
+    /// guest does not map the address.
+    public mutating func prefetch(_ address: UInt64) -> Bool {
+        guard hasRoot else { return false }
+        if currentRoot < 0 { reloadRoot() }
+        return handleFault(address, .read, prefetch: true) == nil
     }
 
     /// A shadow leaf entry.

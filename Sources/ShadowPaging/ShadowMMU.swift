@@ -164,6 +164,9 @@ public struct ShadowMMU {
         return nil
     }
 
+    /// Sets every counter to zero (to measure from a point on).
+    public mutating func resetCounters() { counters = ShadowMMUCounters() }
+
     /// Whether a TLB flush was requested since the last call, and clears it.
     public mutating func takeFlushRequest() -> Bool {
         defer { flushPending = false }

@@ -3,7 +3,7 @@ import Translation
 /// The named guest-OS workloads, deterministic from a seed.
 public enum GuestOSWorkload: String, CaseIterable, Sendable {
     /// TLB-miss heavy: GUPS, random read-modify-write updates of 8-byte
-    /// words over a large region of one process.
+    /// words over a large region of one process, after touching each page once.
     case gups
     /// Page-table-update heavy: a parent with a populated heap forks
     /// children that write a few copy-on-write pages, "exec" (unmap the
@@ -80,6 +80,7 @@ extension GuestOSWorkload {
         case .gups:
             out.append(.spawn(1))
             out.append(.mmap(1, start: Self.dataBase, length: footprint, writable: true, pageSize: options.pageSize))
+            Self.populate(footprint, options.pageSize, into: &out)
             while out.count < options.events {
                 out.append(.access(1, address: Self.dataBase + (random.next() % footprint) & ~7, .write))
             }
@@ -101,6 +102,14 @@ extension GuestOSWorkload {
             Self.mixed(options, footprint: footprint, random: &random, into: &out)
         }
         return out
+    }
+
+    /// Touches every page of the data region once, in order (the set-up
+    /// phase of GUPS and mixed).
+    static func populate(_ footprint: UInt64, _ size: PageSize, into out: inout [GuestOSEvent]) {
+        for page in stride(from: UInt64(0), to: footprint, by: UInt64.Stride(size.bytes)) {
+            out.append(.access(1, address: Self.dataBase + page, .write))
+        }
     }
 
     static func forkChurn(_ options: GuestOSWorkloadOptions, footprint: UInt64, random: inout GuestOSRandom,
@@ -147,6 +156,7 @@ extension GuestOSWorkload {
         let window: UInt64 = 64
         out.append(.spawn(1))
         out.append(.mmap(1, start: Self.dataBase, length: footprint, writable: true, pageSize: options.pageSize))
+        Self.populate(footprint, options.pageSize, into: &out)
         var churn = Self.churnBase
         var faulted: UInt64 = 0
         var credit = 0.0

@@ -87,7 +87,7 @@ struct ShadowInvariantTests {
 
     static func events(_ test: Case, count: Int) -> [GuestOSEvent] {
         if let workload = GuestOSWorkload(rawValue: test.workload) {
-            let options = GuestOSWorkloadOptions(seed: test.seed, events: count, footprintBytes: 8 << 20, pageSize: test.guestPage,
+            let options = GuestOSWorkloadOptions(seed: test.seed, events: count, footprintBytes: 2 << 20, pageSize: test.guestPage,
                                                  updateRatio: 0.2)
             return workload.events(options)
         }

@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "VMemLabTestSupport"]),
         .testTarget(name: "TLBTests", dependencies: ["TLB", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
-        .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
+        .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "Experiments", "VMemLabTestSupport"]),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "VMemLabTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),

@@ -110,6 +110,7 @@
         var table = controls.pointer.raw & PageTableEntry.addressMask
         var level = levels
         var rightsAnd: UInt64 = 0x407
+        var accessedAnd: UInt64 = 1 << 8
         var entry: UInt64 = 0
         var slot: UInt64 = 0
         guard address >> UInt64(12 &+ 9 &* levels) == 0 || levels == 5 else {
@@ -127,6 +128,7 @@
                 return .misconfiguration(level: level)
             }
             rightsAnd &= entry
+            accessedAnd &= entry
             if level == 1 || (level <= 3 && entry & (1 << 7) != 0) { break }
             table = entry & PageTableEntry.addressMask
             level &-= 1
@@ -143,7 +145,7 @@
         if !allowed {
             return .violation(EPTViolationQualification(rawValue: accessBit).union(rights), level: level)
         }
-        if controls.pointer.accessedDirtyEnabled {
+        if controls.pointer.accessedDirtyEnabled && (accessedAnd == 0 || (access == .write && entry & (1 << 9) == 0)) {
             setAccessedDirty(address, leafLevel: level, write: access == .write, memory: &memory)
         }
         let size = PageSize(leafLevel: level)!  // level is 1, 2 or 3 here

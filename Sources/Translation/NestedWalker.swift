@@ -3,7 +3,8 @@
     /// Intel EPT.
     case ept(EPTControls)
     /// AMD nested paging: x86-64 tables at nCR3, walked as user accesses
-    /// with the host's paging controls.
+    /// with the host's paging controls (protection keys aside: they govern
+    /// linear addresses only).
     case npt(root: UInt64, controls: PagingControls)
 
     /// The depth of the nested hierarchy.
@@ -118,9 +119,21 @@
                 return .exit(.eptMisconfiguration(guestPhysical: guestPhysical, level: level))
             }
         case let .npt(root, controls):
-            let walker = PageWalker(controls: controls)
+            // Protection keys govern linear addresses only (SDM vol. 3A
+            // §4.6.2, AMD APM vol. 2 §5.6.7); a nested walk translates a
+            // guest-physical address, so PKRU never applies to it.
+            var nestedControls = controls
+            nestedControls.protectionKeys = false
+            let walker = PageWalker(controls: nestedControls)
             var forwarded = StepObserver(inner: observer, step: step)
-            let result = walker.walk(guestPhysical, access: MemoryAccess(access, .user), root: root,
+            // A guest-physical address has no canonical form: one the nested
+            // tables reach goes to the 1D walker sign-extended from its top
+            // bit, which selects the same entries and the same page offset.
+            let reach = controls.mode.addressBits
+            let walked = guestPhysical >> reach == 0
+                ? UInt64(bitPattern: Int64(bitPattern: guestPhysical &<< (64 &- reach)) &>> (64 &- reach))
+                : guestPhysical
+            let result = walker.walk(walked, access: MemoryAccess(access, .user), root: root,
                                      memory: &memory, observer: &forwarded, dimension: .nested)
             observer = forwarded.inner
             switch result {

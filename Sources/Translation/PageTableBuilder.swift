@@ -104,6 +104,17 @@ public struct PageTableBuilder: Sendable {
         tables = [root]
     }
 
+    /// Builds into an existing hierarchy whose root table is at `root`; new
+    /// tables come from `allocator`.
+    public init(format: TableFormat, mode: PagingMode, root: UInt64, allocator: FrameAllocator) {
+        self.format = format
+        self.mode = mode
+        self.allocator = allocator
+        self.root = root & PageTableEntry.addressMask
+        nonLeafBits = format.permissiveNonLeafBits
+        tables = [self.root]
+    }
+
     /// Maps `[virtual, virtual + count × size)` to `[physical, …)` with pages
     /// of `size`. `leafBits` are the entry bits besides the address; the
     /// builder adds the large-page bit for 2M and 1G leaves.

@@ -150,12 +150,12 @@ public struct StrategyCommand: ParsableCommand {
         var skip = warmup ?? 0
         if let path = events {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw StrategyCommandError("cannot read event trace '\(path)'")
+                throw CommandFailure("cannot read event trace '\(path)'")
             }
             do {
                 workloadEvents = try GuestOSTrace.parse(text)
             } catch {
-                throw StrategyCommandError("\(path): \(error)")
+                throw CommandFailure("\(path): \(error)")
             }
             source = path
         } else {
@@ -173,7 +173,7 @@ public struct StrategyCommand: ParsableCommand {
             do {
                 results.append(try comparison.run(strategy, events: workloadEvents, warmup: skip))
             } catch {
-                throw StrategyCommandError("\(source): \(error)")
+                throw CommandFailure("\(source): \(error)")
             }
             let elapsed = ContinuousClock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -185,12 +185,6 @@ public struct StrategyCommand: ParsableCommand {
             print(StrategyReport.table(results))
         }
     }
-}
-
-/// A failure of `vmemlab strategy`, with the message the user sees.
-struct StrategyCommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Formats strategy results.

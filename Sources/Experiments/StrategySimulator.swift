@@ -337,7 +337,7 @@ public struct StrategySimulator: GuestMachine {
             let address = base | index << (12 + 9 * UInt64(level - 1))
             if level == 1 || (level <= 3 && entry & (1 << 7) != 0) {
                 _ = mmu.prefetch(address)
-            } else if !nestedFrames.contains(entry >> 12 & 0xF_FFFF_FFFF) {
+            } else if !nestedFrames.contains((entry & PageTableEntry.addressMask) >> 12) {
                 rebuildShadow(table: entry & PageTableEntry.addressMask, level: level - 1, base: address)
             }
         }

@@ -2,10 +2,8 @@ import Translation
 
 /// Records the guest entries a walk reads, one per level.
 struct GuestPathRecorder: WalkObserver {
-    var slots = SIMD8<UInt64>()
     var entries = SIMD8<UInt64>()
     mutating func observe(_ reference: WalkReference) {
-        slots[reference.level] = reference.address
         entries[reference.level] = reference.entry
     }
 }

@@ -152,7 +152,8 @@ extension ShadowMMU {
         granted.formIntersection(page.role.access.union(.executable))
         if !page.role.access.contains(.executable) { granted.remove(.executable) }
         var writable = granted.contains(.writable) && guestEntry & (1 << 6) != 0
-        if writable && pagesByFrame[guestEntry >> 12 & 0xF_FFFF_FFFF] != nil { writable = tryUnsync(guestEntry >> 12 & 0xF_FFFF_FFFF) }
+        let frame = (guestEntry & PageTableEntry.addressMask) >> 12
+        if writable && pagesByFrame[frame] != nil { writable = tryUnsync(frame) }
         let updated = leafEntry(entry & PageTableEntry.addressMask, size: .size4K, rights: granted, writable: writable,
                                 dirty: writable && entry & (1 << 6) != 0)
         let ignored: UInt64 = (1 << 5) | (1 << 6)

@@ -71,7 +71,8 @@ struct ShadowInvariantTests {
         var guestPage: PageSize
         var hostPage: PageSize
         var seed: UInt64
-        var testDescription: String { "\(workload) guest \(guestPage) host \(hostPage) seed \(seed)" }
+        var mode: PagingMode = .fourLevel
+        var testDescription: String { "\(workload) guest \(guestPage) host \(hostPage) seed \(seed) \(mode)" }
     }
 
     static let cases: [Case] = {
@@ -82,6 +83,7 @@ struct ShadowInvariantTests {
             }
         }
         cases.append(Case(workload: "chaos", guestPage: .size4K, hostPage: .size4K, seed: 99))
+        cases.append(Case(workload: "chaos", guestPage: .size4K, hostPage: .size2M, seed: 5, mode: .fiveLevel))
         return cases
     }()
 
@@ -97,7 +99,7 @@ struct ShadowInvariantTests {
 
     @Test("after every event the shadow equals guest ∘ host, or is unsync off the current root", arguments: cases)
     func invariant(_ test: Case) throws {
-        var fixture = ShadowFixture(hostPage: test.hostPage, memoryBytes: 256 << 20, maxShadowPages: 96)
+        var fixture = ShadowFixture(hostPage: test.hostPage, mode: test.mode, memoryBytes: 256 << 20, maxShadowPages: 96)
         var random = GuestOSRandom(seed: test.seed)
         let events = Self.events(test, count: 1_200)
         for (number, event) in events.enumerated() {
@@ -110,7 +112,7 @@ struct ShadowInvariantTests {
             if case let .access(_, address, _) = event {
                 let probe = address ^ ((random.next() % 16) << 12)
                 let memory = fixture.mmu.memory, base = fixture.mmu.host.guestBase
-                if let guest = ShadowConsistencyOracle.guestWalk(probe, root: root, mode: .fourLevel, guestLoad: { memory.load64($0 + base) }) {
+                if let guest = ShadowConsistencyOracle.guestWalk(probe, root: root, mode: test.mode, guestLoad: { memory.load64($0 + base) }) {
                     let result: ShadowAccessResult = fixture.mmu.access(probe, .read)
                     #expect(result == .translated(hostPhysical: guest.physical + base, pageSize: min(guest.size, test.hostPage)),
                             "after event \(number): read of 0x\(String(probe, radix: 16))")

@@ -84,7 +84,49 @@ extension ShadowMMU {
         memory.store64(entryAddress, leafEntry(hostPage, size: shadowSize, rights: translation.rights, writable: writable,
                                                dirty: writable && type == .write))
         if prefetch { counters.prefetchedEntries += 1 } else { counters.shadowFaults += 1 }
+        if configuration.prefetch && leafLevel == 1 {
+            prefetchNeighbours(slot, index: PagingMode.index(of: address, at: 1))
+        }
         return nil
+    }
+
+    /// Maps the missing neighbours of a new 4K shadow leaf in its aligned
+    /// group of 8 (KVM's `FNAME(pte_prefetch)` and `direct_pte_prefetch`,
+    /// `PTE_PREFETCH_NUM`): guest entries that are present and accessed
+    /// (indirect pages), or the next frames of the guest large page (direct
+    /// pages). A prefetched leaf is writable only if its guest entry is dirty
+    /// and its frame is not shadowed (a prefetch never unsyncs).
+    mutating func prefetchNeighbours(_ slot: Int32, index: UInt64) {
+        let page = pages[Int(slot)]
+        let table = Self.table(slot)
+        let guest = guestMemory
+        var hostMemory = memory
+        let first = index & ~7
+        for neighbour in first..<(first + 8) where neighbour != index {
+            let entryAddress = table &+ neighbour &* 8
+            if memory.load64(entryAddress) & 1 != 0 { continue }
+            let guestPhysical: UInt64, rights: EffectiveRights, dirty: Bool
+            if page.role.direct {
+                guestPhysical = (page.frame &+ neighbour) << 12
+                rights = page.role.access
+                dirty = rights.contains(.writable)
+            } else {
+                let guestEntry = guest.load64(page.frame << 12 | neighbour &* 8)
+                guard guestEntry & 0x21 == 0x21,
+                      guestEntry & guestWalker.reservedBits(level: 1, entry: guestEntry, base: guestWalker.baseReservedBits) == 0
+                else { continue }
+                var accumulated = RightsAccumulator()
+                accumulated.add(guestEntry)
+                rights = accumulated.effective.intersection(page.role.access)
+                guestPhysical = guestEntry & PageTableEntry.addressMask
+                dirty = guestEntry & (1 << 6) != 0
+            }
+            guard host.isBacked(guestPhysical), let hostTranslation = host.translate(guestPhysical, memory: &hostMemory) else { continue }
+            let writable = rights.contains(.writable) && dirty && pagesByFrame[guestPhysical >> 12] == nil
+            memory.store64(entryAddress, leafEntry(hostTranslation.hostPhysical & PageTableEntry.addressMask, size: .size4K,
+                                                   rights: rights, writable: writable, dirty: false))
+            counters.faultPrefetches += 1
+        }
     }
 
     /// Fills the shadow entries for `address` from the current root without

@@ -21,9 +21,13 @@ public struct ShadowMMUConfiguration: Hashable, Sendable {
     /// Emulated writes to a non-leaf shadow page, with no fault through it
     /// in between, before the page is zapped (KVM's write-flooding rule: 3).
     public var writeFloodThreshold: Int = 3
+    /// Whether a fault also maps the present neighbours of its leaf in
+    /// their aligned group of 8 (KVM's PTE prefetch).
+    public var prefetch: Bool = true
 
     public init(mode: PagingMode = .fourLevel, guestMemoryBytes: UInt64 = 1 << 30, hostPageSize: PageSize = .size4K,
-                maxShadowPages: Int? = nil, rootCacheSize: Int = 4, unsync: Bool = true, writeFloodThreshold: Int = 3) {
+                maxShadowPages: Int? = nil, rootCacheSize: Int = 4, unsync: Bool = true, writeFloodThreshold: Int = 3,
+                prefetch: Bool = true) {
         self.mode = mode
         self.guestMemoryBytes = guestMemoryBytes
         self.hostPageSize = hostPageSize
@@ -31,5 +35,6 @@ public struct ShadowMMUConfiguration: Hashable, Sendable {
         self.rootCacheSize = rootCacheSize
         self.unsync = unsync
         self.writeFloodThreshold = writeFloodThreshold
+        self.prefetch = prefetch
     }
 }

@@ -25,6 +25,8 @@
     public var recycled: Int = 0
     /// Of the zaps, those of write-flooded pages (`mmu_flooded`).
     public var flooded: Int = 0
+    /// Neighbouring shadow leaves a fault filled ahead of use (KVM's PTE prefetch).
+    public var faultPrefetches: Int = 0
     /// Shadow leaves filled by `prefetch` (a VMM rebuilding shadow tables), with no exit.
     public var prefetchedEntries: Int = 0
     /// Shadow entries cleared by emulated guest writes.
@@ -58,7 +60,7 @@
             ("shadow_faults", shadowFaults), ("guest_faults_injected", guestFaultsInjected),
             ("page_table_write_traps", pageTableWriteTraps), ("unsync_faults", unsyncFaults), ("unsyncs", unsyncs),
             ("syncs", syncs), ("invlpg_syncs", invlpgSyncs), ("synced_entries", syncedEntries), ("zaps", zaps),
-            ("recycled", recycled), ("flooded", flooded), ("entry_zaps", entryZaps), ("prefetched_entries", prefetchedEntries),
+            ("recycled", recycled), ("flooded", flooded), ("entry_zaps", entryZaps), ("fault_prefetches", faultPrefetches), ("prefetched_entries", prefetchedEntries),
             ("shadow_pages_created", shadowPagesCreated), ("root_cache_hits", rootCacheHits),
             ("root_cache_misses", rootCacheMisses), ("cr3_loads", cr3Loads), ("invlpgs", invlpgs),
             ("guest_flushes", guestFlushes), ("tlb_flushes", tlbFlushes), ("exits", exits),

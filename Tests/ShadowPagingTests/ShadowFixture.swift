@@ -8,10 +8,11 @@ struct ShadowFixture {
     var mmu: ShadowMMU
     var kernel: GuestKernel
 
-    init(guestPages: PageSize = .size4K, hostPage: PageSize = .size4K, mode: PagingMode = .fourLevel,
-         memoryBytes: UInt64 = 256 << 20, maxShadowPages: Int? = nil, unsync: Bool = true) {
+    init(hostPage: PageSize = .size4K, mode: PagingMode = .fourLevel,
+         memoryBytes: UInt64 = 256 << 20, maxShadowPages: Int? = nil, unsync: Bool = true, prefetch: Bool = true) {
         mmu = ShadowMMU(configuration: ShadowMMUConfiguration(
-            mode: mode, guestMemoryBytes: memoryBytes, hostPageSize: hostPage, maxShadowPages: maxShadowPages, unsync: unsync))
+            mode: mode, guestMemoryBytes: memoryBytes, hostPageSize: hostPage, maxShadowPages: maxShadowPages, unsync: unsync,
+            prefetch: prefetch))
         kernel = GuestKernel(mode: mode, memoryBytes: memoryBytes)
     }
 

@@ -204,6 +204,27 @@ struct ShadowMMUTests {
         }
     }
 
+    @Test("a fault prefetches the present, accessed neighbours in its aligned group of 8")
+    func prefetch() throws {
+        var fixture = ShadowFixture()
+        var trace = "spawn 1\nmmap 1 0x400000 64K rw\nswitch 1\n"
+        for page in 0..<16 { trace += "fault 1 0x\(String(0x40_0000 + page * 4096, radix: 16))\n" }
+        try fixture.apply(trace)
+        for page in 0..<8 { try fixture.apply(GuestOSEvent.access(1, address: 0x40_0000 + UInt64(page) * 4096, .read)) }
+        #expect(fixture.mmu.counters.shadowFaults == 1)
+        #expect(fixture.mmu.counters.faultPrefetches == 7)
+        try fixture.apply(GuestOSEvent.access(1, address: 0x40_8000, .read))
+        #expect(fixture.mmu.counters.shadowFaults == 2)
+        // Prefetched leaves of clean pages are read-only: a write faults to set D.
+        try fixture.apply(GuestOSEvent.access(1, address: 0x40_1000, .write))
+        #expect(fixture.mmu.counters.shadowFaults == 3)
+        #expect(fixture.violations().isEmpty)
+        var off = ShadowFixture(prefetch: false)
+        try off.apply(trace)
+        for page in 0..<8 { try off.apply(GuestOSEvent.access(1, address: 0x40_0000 + UInt64(page) * 4096, .read)) }
+        #expect(off.mmu.counters.shadowFaults == 8)
+    }
+
     @Test("INVLPG resyncs the one entry it names in an unsync page")
     func invlpgSync() throws {
         var fixture = ShadowFixture()

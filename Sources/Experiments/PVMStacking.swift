@@ -1,3 +1,4 @@
+import ShadowPaging
 import Translation
 import Workloads
 
@@ -199,6 +200,35 @@ public enum PVMStackingModel {
             }
             router.resumeL2("EPT12 entry built")
             router.exitToL0("EPT02 miss: L0 shadows EPT12 into EPT02")
+        }
+        return router.log
+    }
+
+    /// The same guest page fault with L1 running this project's KVM-style
+    /// `ShadowMMU` (lazy shadowing, unsync leaf tables) instead of classic
+    /// write protection: each of the MMU's exits is routed like the paper's.
+    /// Nil for EPT on EPT, where L1 runs no shadow MMU.
+    public static func guestPageFaultWithShadowMMU(_ stacking: NestedStacking, mode: PagingMode) throws -> StackingLog? {
+        guard stacking != .eptOnEPT else { return nil }
+        var mmu = ShadowMMU(configuration: ShadowMMUConfiguration(mode: mode, guestMemoryBytes: 64 << 20))
+        var kernel = GuestKernel(mode: mode, memoryBytes: 64 << 20)
+        let fresh: UInt64 = 0x7F80_0000_0000 & ((1 << mode.addressBits) - 1)
+        try kernel.apply(.spawn(1), on: &mmu)
+        try kernel.apply(.mmap(1, start: fresh, length: 4096, writable: true, pageSize: .size4K), on: &mmu)
+        try kernel.apply(.contextSwitch(1), on: &mmu)
+        mmu.resetCounters()
+        try kernel.apply(.access(1, address: fresh, .write), on: &mmu)
+        let counters = mmu.counters
+        var router = StackingRouter(stacking: stacking)
+        for (count, reason) in [
+            (counters.guestFaultsInjected, "#PF injected"), (counters.pageTableWriteTraps, "emulated table write"),
+            (counters.unsyncFaults, "unsync write fault"), (counters.shadowFaults, "shadow fault"),
+            (counters.cr3Loads + counters.invlpgs + counters.guestFlushes, "CR3/INVLPG/flush"),
+        ] {
+            for _ in 0..<count {
+                router.exitToL1(reason)
+                router.resumeL2(reason)
+            }
         }
         return router.log
     }

@@ -23,7 +23,7 @@ public struct PVMSwitchesReproduction: Reproduction {
     public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
         var table = CSVTable(columns: [
             "scheme", "levels", "world_switches", "l0_exits", "published_world_switches", "published_l0_exits",
-            "published_formula", "status",
+            "published_formula", "status", "kvm_mmu_world_switches", "kvm_mmu_l0_exits",
         ])
         var log = CSVTable(columns: ["scheme", "levels", "step", "from", "to", "reason"])
         var matched = 0, total = 0
@@ -41,9 +41,11 @@ public struct PVMSwitchesReproduction: Reproduction {
                 case .eptOnEPT: formula = "2n+6 / n+3"
                 case .pvm: formula = "2n+4 / 0"
                 }
+                let kvm = try PVMStackingModel.guestPageFaultWithShadowMMU(stacking, mode: mode)
                 table.append([
                     stacking.rawValue, "\(mode.levels)", "\(counted.worldSwitches)", "\(counted.l0Exits)",
                     "\(published.switches)", "\(published.exits)", formula, ok ? "PASS" : "DIFF",
+                    kvm.map { "\($0.worldSwitches)" } ?? "", kvm.map { "\($0.l0Exits)" } ?? "",
                 ])
                 for (step, change) in counted.switches.enumerated() {
                     log.append([stacking.rawValue, "\(mode.levels)", "\(step + 1)", change.from.rawValue, change.to.rawValue, change.reason])

@@ -35,9 +35,7 @@ public struct StrategyComparison: Sendable {
             }
         }
         if warmup >= events.count { machine.resetCounts() }
-        var result = machine.costReport
-        result.guestPageFaults = kernel.statistics.demandFaults + kernel.statistics.copyOnWriteFaults
-        return result
+        return machine.costReport
     }
 
     /// The number of leading events of a named workload that only set it up

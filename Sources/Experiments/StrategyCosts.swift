@@ -85,7 +85,8 @@ public struct StrategyResult: Sendable {
     public var walkReferences = 0
     public var walkCacheHits = 0
     public var nestedTLBHits = 0
-    /// Guest page faults the guest handled itself (no exit).
+    /// Page faults the guest's own tables raised (under shadow paging each
+    /// is also an exit, counted in `shadow`).
     public var guestPageFaults = 0
     /// The shadow MMU's counters (shadow and agile).
     public var shadow = ShadowMMUCounters()

@@ -250,7 +250,9 @@ public struct StrategySimulator: GuestMachine {
         for reference in buffer.references.suffix(walkLength) { charge(reference.address) }
         switch outcome {
         case let .translated(_, size): return (nil, size)
-        case let .guestFault(fault): return (fault, .size4K)
+        case let .guestFault(fault):
+            result.guestPageFaults += 1
+            return (fault, .size4K)
         }
     }
 

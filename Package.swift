@@ -25,7 +25,8 @@ let package = Package(
     targets: [
         // MARK: Pure models (no Glibc)
         .target(name: "Translation"),
-        .target(name: "TLB", dependencies: ["Translation", "TOMLKit"]),
+        .target(name: "CCPUID"),
+        .target(name: "TLB", dependencies: ["Translation", "Workloads", "CCPUID", "TOMLKit"]),
         .target(name: "Workloads", dependencies: ["Translation"]),
         .target(name: "ShadowPaging", dependencies: ["Translation", "TLB", "Workloads"]),
 
@@ -35,7 +36,8 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libnuma-dev"])]
         ),
-        .target(name: "GuestMemory", dependencies: ["CNUMA"]),
+        .target(name: "CNUMAShim"),
+        .target(name: "GuestMemory", dependencies: ["CNUMA", "CNUMAShim", "Translation"]),
         .target(name: "CKVM"),
         .target(name: "KVM", dependencies: ["CKVM", "Translation", "GuestMemory"]),
 
@@ -57,10 +59,11 @@ let package = Package(
         // MARK: Tests
         .target(name: "VMemLabTestSupport", dependencies: ["Translation", "TLB"], path: "Tests/VMemLabTestSupport"),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "VMemLabTestSupport"]),
-        .testTarget(name: "TLBTests", dependencies: ["TLB", "VMemLabTestSupport"]),
+        .testTarget(name: "TLBTests", dependencies: ["TLB", "Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "Experiments", "VMemLabTestSupport"]),
-        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory"]),
+        .target(name: "CGuestMemoryTestSupport", path: "Tests/CGuestMemoryTestSupport"),
+        .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "Translation", "CGuestMemoryTestSupport"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "VMemLabTestSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "VMemLabTestSupport"]),
         .testTarget(name: "VMemLabCommandsTests", dependencies: ["VMemLabCommands", "VMemLabTestSupport"]),

@@ -74,6 +74,10 @@ public struct ReproductionOutcome: Sendable {
 public enum Reproductions {
     public static let all: [any Reproduction] = [
         WalkReferencesReproduction(),
+        PWCDesignsReproduction(),
+        TLBReachModelReproduction(),
+        MitosisReproduction(),
+        MitosisVirtualizedReproduction(),
         PVMSwitchesReproduction(),
         ShadowVsNestedReproduction(),
     ]

@@ -1,0 +1,190 @@
+import GuestMemory
+import Translation
+
+/// A GUPS-like workload (random read-modify-write updates of 8-byte words
+/// in a large table) on a NUMA machine, priced by the NUMA cost model from
+/// real page walks.
+///
+/// One thread runs on the first node, with its data there. Every update
+/// looks its page up in a TLB; a miss walks the real x86-64 page tables
+/// (Translation's `PageWalker`), and `NUMAWalkCostObserver` prices each
+/// reference by the node of the page-table page it reads. The page tables
+/// are built in the chosen node's physical memory: locally, on the node
+/// farthest away, or once per node with the walker reading its own node's
+/// copy (Mitosis replication).
+///
+/// The TLB and the page-table line cache are modelled here, small and
+/// simple: a set-associative LRU TLB of one page size, and a set-associative
+/// LRU cache of the 64-byte lines of page-table pages, standing for the share
+/// of the data caches that page-table entries keep against GUPS's data (the
+/// data itself never hits: its accesses are uniformly random over a table
+/// far larger than the caches).
+public enum MitosisGUPSModel {
+    /// The page-table placements of Mitosis Fig. 6 with local data.
+    public enum Placement: String, CaseIterable, Sendable {
+        case local
+        case remote
+        case remoteWithInterference = "remote+interference"
+        case replicated
+
+        /// The configuration's name in Mitosis Fig. 6.
+        public func mitosisLabel(_ pageSize: PageSize) -> String {
+            let prefix = pageSize == .size4K ? "" : "T"
+            switch self {
+            case .local: return prefix + "LP-LD"
+            case .remote: return prefix + "RP-LD"
+            case .remoteWithInterference: return prefix + "RPI-LD"
+            case .replicated: return prefix + "RPI-LD+M"
+            }
+        }
+    }
+
+    /// The model's knobs. The defaults describe a Haswell-class server; they
+    /// are set from such a machine's documented sizes, not fitted to Mitosis.
+    public struct Parameters: Hashable, Sendable {
+        /// The GUPS table.
+        public var tableBytes: UInt64 = 8 << 30
+        /// Updates counted, after `warmupUpdates` that fill the TLB and caches.
+        public var updates = 200_000
+        public var warmupUpdates = 20_000
+        /// The TLB (Haswell's second-level TLB: 1024 entries, 8-way).
+        public var tlbEntries = 1024
+        public var tlbWays = 8
+        /// Page-table lines the caches keep (1 MiB of lines, 16-way).
+        public var pageTableCacheLines = 16384
+        public var pageTableCacheWays = 16
+        /// The cost of an update besides its memory accesses.
+        public var workCycles: Double = 20
+        /// A load from local memory, and one that hits the caches.
+        public var localLatencyCycles: Double = 200
+        public var cacheHitCycles: Double = 40
+        /// The latency factor on the node with interference.
+        public var interferenceFactor: Double = 2
+        public var seed: UInt64 = 42
+
+        public init() {}
+    }
+
+    /// What one run counted and cost.
+    public struct Result: Hashable, Sendable {
+        public var cpuNode: Int
+        public var dataNode: Int
+        /// The node of the page-table copy the CPU walks.
+        public var pageTableNode: Int
+        /// The node with interference, if any.
+        public var interferenceNode: Int?
+        public var updates: Int
+        public var tlbMisses: Int
+        public var walkReferences: Int
+        public var walkCacheHits: Int
+        public var walkLocalMemoryReferences: Int
+        public var walkRemoteMemoryReferences: Int
+        public var walkCycles: Double
+        public var nonWalkCycles: Double
+        public var runtimeCycles: Double { walkCycles + nonWalkCycles }
+    }
+
+    /// Where the table's virtual range starts (1 GiB aligned).
+    static let virtualBase: UInt64 = 0x7F00_0000_0000
+    /// The physical memory kept for page tables at the top of each node.
+    static let tableAreaBytes: UInt64 = 512 << 20
+
+    /// Runs GUPS on `topology` with `pageSize` pages and the page tables
+    /// placed as `placement`.
+    public static func run(
+        topology: NUMATopology, pageSize: PageSize, placement: Placement, parameters: Parameters = Parameters()
+    ) throws -> Result {
+        let cpuNode = topology.nodes[0].id
+        let remoteNode = try topology.farthest(from: cpuNode)
+        let tables: PageTablePlacement
+        switch placement {
+        case .local: tables = .vcpuNode
+        case .remote, .remoteWithInterference: tables = .node(remoteNode)
+        case .replicated: tables = .replicated
+        }
+        let interferenceNode: Int? = placement == .remoteWithInterference || placement == .replicated ? remoteNode : nil
+        var model = NUMACostModel(topology: topology, localLatencyCycles: parameters.localLatencyCycles,
+                                  cacheHitCycles: parameters.cacheHitCycles)
+        if let interferenceNode { model.interference[interferenceNode] = parameters.interferenceFactor }
+        let latencies = try model.table()
+
+        let dataRange = try topology.physicalRange(ofNode: cpuNode)
+        let dataBase = dataRange.lowerBound + (1 << 30)
+        guard dataBase + parameters.tableBytes <= dataRange.upperBound - tableAreaBytes,
+              parameters.tableBytes % pageSize.bytes == 0
+        else {
+            throw ReproductionError.modelFailed("a \(parameters.tableBytes)-byte GUPS table of \(pageSize) pages does not fit node \(cpuNode)")
+        }
+
+        // The updates, drawn up front so that only touched pages are mapped.
+        var random = GUPSRandom(seed: parameters.seed)
+        let total = parameters.warmupUpdates + parameters.updates
+        let words = parameters.tableBytes / 8
+        let offsets = (0..<total).map { _ in (random.next() % words) &* 8 }
+        let pages = Set(offsets.map { $0 >> pageSize.shift }).sorted()
+
+        // One hierarchy per node that holds a copy, built in that node's table area.
+        var memory = SparsePhysicalMemory(initialFrames: 4096)
+        let holders = tables.nodesHoldingTables(walkerNodes: [cpuNode], allNodes: topology.nodeIDs)
+        var roots: [Int: UInt64] = [:]
+        let leaf = PageTableEntry.Flags([.present, .writable, .user]).rawValue
+        for node in holders {
+            let range = try topology.physicalRange(ofNode: node)
+            var builder = try PageTableBuilder(
+                format: .x86, mode: .fourLevel,
+                allocator: FrameAllocator(base: range.upperBound - tableAreaBytes, size: tableAreaBytes), memory: &memory)
+            for page in pages {
+                try builder.map(virtual: virtualBase + page << pageSize.shift, physical: dataBase + page << pageSize.shift,
+                                size: pageSize, leafBits: leaf, memory: &memory)
+            }
+            roots[node] = builder.root
+        }
+        let tableNode = tables.tableNode(forWalkerOn: cpuNode)
+        guard let root = roots[tableNode], let cpu = topology.index(of: cpuNode) else {
+            throw ReproductionError.modelFailed("no page-table copy on node \(tableNode)")
+        }
+
+        var tlb = NUMALRUCache(entries: parameters.tlbEntries, ways: parameters.tlbWays)
+        var observer = NUMAWalkCostObserver(
+            latencies: latencies, cpu: cpu,
+            lineCache: NUMALRUCache(entries: parameters.pageTableCacheLines, ways: parameters.pageTableCacheWays))
+        let walker = PageWalker(controls: PagingControls(mode: .fourLevel))
+        var misses = 0
+        var nonWalk: Double = 0
+        for (index, offset) in offsets.enumerated() {
+            if index == parameters.warmupUpdates {
+                observer.resetCounts()
+                misses = 0
+                nonWalk = 0
+            }
+            let virtual = virtualBase &+ offset
+            let physical = dataBase &+ offset
+            if !tlb.access(virtual &>> pageSize.shift) {
+                misses &+= 1
+                guard case let .translated(translation) = walker.walk(
+                    virtual, access: .userWrite, root: root, memory: &memory, observer: &observer),
+                    translation.physicalAddress == physical
+                else { throw ReproductionError.modelFailed("the walk of 0x\(String(virtual, radix: 16)) did not reach its data") }
+            }
+            nonWalk += parameters.workCycles + latencies.cycles(cpu: cpu, memory: latencies.position(ofPhysical: physical))
+        }
+        return Result(
+            cpuNode: cpuNode, dataNode: cpuNode, pageTableNode: tableNode, interferenceNode: interferenceNode,
+            updates: parameters.updates, tlbMisses: misses, walkReferences: observer.references,
+            walkCacheHits: observer.cacheHits, walkLocalMemoryReferences: observer.localMemoryReferences,
+            walkRemoteMemoryReferences: observer.remoteMemoryReferences, walkCycles: observer.cycles, nonWalkCycles: nonWalk)
+    }
+}
+
+/// The updates' random stream: SplitMix64 (Steele, Lea, Flood, OOPSLA 2014).
+struct GUPSRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z &>> 31)
+    }
+}

@@ -1,1 +1,0 @@
-// The GuestMemory module. See docs/ARCHITECTURE.md.

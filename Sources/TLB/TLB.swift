@@ -1,1 +1,0 @@
-// The TLB module. See docs/ARCHITECTURE.md.

@@ -1,1 +1,0 @@
-// The Workloads module. See docs/ARCHITECTURE.md.

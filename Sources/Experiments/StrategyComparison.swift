@@ -13,25 +13,29 @@ public struct StrategyComparison: Sendable {
 
     public init() {}
 
-    /// Why a comparison could not run.
+    /// Why a comparison could not run: a bad TLB configuration, or an event
+    /// (numbered from 1) the guest kernel refused.
     public struct Failure: Error, CustomStringConvertible {
-        public var event: Int
-        public var error: GuestKernelError
-        public var description: String { "event \(event + 1): \(error)" }
+        public var description: String
     }
 
     /// Runs `events` under `strategy`. The first `warmup` events run but are
     /// not counted (the caches and shadow tables stay warm).
     public func run(_ strategy: PagingStrategy, events: [GuestOSEvent], warmup: Int = 0) throws(Failure) -> StrategyResult {
-        var machine = StrategySimulator(strategy: strategy, mode: mode, guestMemoryBytes: guestMemoryBytes,
-                                        hostPageSize: hostPageSize, costs: costs, caches: caches, policy: policy)
+        var machine: StrategySimulator
+        do {
+            machine = try StrategySimulator(strategy: strategy, mode: mode, guestMemoryBytes: guestMemoryBytes,
+                                            hostPageSize: hostPageSize, costs: costs, caches: caches, policy: policy)
+        } catch {
+            throw Failure(description: "TLB configuration: \(error)")
+        }
         var kernel = GuestKernel(mode: mode, memoryBytes: guestMemoryBytes)
         for (index, event) in events.enumerated() {
             if index == warmup { machine.resetCounts() }
             do {
                 try kernel.apply(event, on: &machine)
             } catch {
-                throw Failure(event: index, error: error)
+                throw Failure(description: "event \(index + 1): \(error)")
             }
         }
         if warmup >= events.count { machine.resetCounts() }

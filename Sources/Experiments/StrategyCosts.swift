@@ -1,4 +1,5 @@
 import ShadowPaging
+import TLB
 
 /// The paging strategies compared.
 public enum PagingStrategy: String, CaseIterable, Sendable {
@@ -52,6 +53,9 @@ public struct StrategyCacheParameters: Hashable, Sendable {
     /// TLB entries and ways (one level; see `StrategyTLB`).
     public var tlbEntries: Int = 1536
     public var tlbWays: Int = 12
+    /// When set, the TLB module's hierarchy with these levels (from a
+    /// configuration file or preset) replaces the single level.
+    public var tlbLevels: [TLBLevelConfiguration]?
     /// Page-walk cache entries, keyed by the entry's physical address.
     public var walkCacheEntries: Int = 32
     /// Whether the nested dimension's references go through the page-walk

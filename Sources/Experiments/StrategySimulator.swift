@@ -1,4 +1,5 @@
 import ShadowPaging
+import TLB
 import Translation
 import Workloads
 
@@ -27,6 +28,8 @@ public struct StrategySimulator: GuestMachine {
 
     var mmu: ShadowMMU
     var tlb: StrategyTLB
+    /// The TLB module's hierarchy, used instead of `tlb` when configured.
+    let hierarchy: TLBHierarchy?
     var walkCache: StrategyKeyCache
     var nestedTLB: StrategyKeyCache
     var buffer = WalkBuffer()
@@ -46,7 +49,9 @@ public struct StrategySimulator: GuestMachine {
 
     public init(strategy: PagingStrategy, mode: PagingMode = .fourLevel, guestMemoryBytes: UInt64 = 1 << 30,
                 hostPageSize: PageSize = .size4K, costs: StrategyCostParameters = StrategyCostParameters(),
-                caches: StrategyCacheParameters = StrategyCacheParameters(), policy: AgilePolicy = AgilePolicy()) {
+                caches: StrategyCacheParameters = StrategyCacheParameters(), policy: AgilePolicy = AgilePolicy())
+        throws(TLBConfigurationError)
+    {
         self.strategy = strategy
         self.costs = costs
         self.caches = caches
@@ -55,6 +60,7 @@ public struct StrategySimulator: GuestMachine {
         self.hostPageSize = hostPageSize
         mmu = ShadowMMU(configuration: ShadowMMUConfiguration(mode: mode, guestMemoryBytes: guestMemoryBytes, hostPageSize: hostPageSize))
         tlb = StrategyTLB(entries: caches.tlbEntries, ways: caches.tlbWays)
+        hierarchy = try caches.tlbLevels.map { levels throws(TLBConfigurationError) in try TLBHierarchy(levels: levels) }
         walkCache = StrategyKeyCache(capacity: caches.walkCacheEntries)
         nestedTLB = StrategyKeyCache(capacity: caches.nestedTLBEntries)
         result = StrategyResult(strategy: strategy)
@@ -117,20 +123,20 @@ public struct StrategySimulator: GuestMachine {
 
     public mutating func loadCR3(_ root: UInt64) {
         guestRoot = root
-        tlb.flush()
+        flushTLBs()
         if strategy == .shadow || strategy == .agile { mmu.loadCR3(root) }
         afterMMU()
     }
 
     public mutating func invalidatePage(_ address: UInt64) {
-        tlb.invalidate(address)
+        if let hierarchy { hierarchy.invalidatePage(address) } else { tlb.invalidate(address) }
         walkCache.flush()
         if strategy == .shadow || strategy == .agile { mmu.invalidatePage(address) }
         afterMMU()
     }
 
     public mutating func flushTLB() {
-        tlb.flush()
+        flushTLBs()
         walkCache.flush()
         if strategy == .shadow || strategy == .agile { mmu.flushGuestTLB() }
         afterMMU()
@@ -139,7 +145,9 @@ public struct StrategySimulator: GuestMachine {
     public mutating func access(_ address: UInt64, _ type: AccessType) -> PageFault? {
         operations += 1
         if strategy == .agile { agileTick() }
-        if tlb.lookup(address) {
+        let hit: Bool
+        if let hierarchy { hit = hierarchy.lookup(address, type: type) != nil } else { hit = tlb.lookup(address) }
+        if hit {
             result.tlbHits += 1
             result.accesses += 1
             return nil
@@ -160,13 +168,22 @@ public struct StrategySimulator: GuestMachine {
         if let fault = outcome.fault { return fault }
         result.tlbMisses += 1
         result.accesses += 1
-        tlb.fill(address, outcome.size)
+        if let hierarchy {
+            hierarchy.fill(address, size: outcome.size, frame: 0, global: false, type: type)
+        } else {
+            tlb.fill(address, outcome.size)
+        }
         return nil
+    }
+
+    /// Drops every TLB entry.
+    mutating func flushTLBs() {
+        if let hierarchy { hierarchy.flushAll() } else { tlb.flush() }
     }
 
     /// A TLB flush the shadow MMU asked for after changing shadow entries.
     mutating func afterMMU() {
-        if (strategy == .shadow || strategy == .agile) && mmu.takeFlushRequest() { tlb.flush() }
+        if (strategy == .shadow || strategy == .agile) && mmu.takeFlushRequest() { flushTLBs() }
     }
 
     // MARK: Walks
@@ -306,7 +323,7 @@ public struct StrategySimulator: GuestMachine {
             lastWrite[frame] = operations
             mmu.zapSubtree(ofGuestFrame: frame)
             result.agileToNested += 1
-            tlb.flush()
+            flushTLBs()
         }
     }
 

@@ -40,8 +40,10 @@ public struct StrategyCommand: ParsableCommand {
     @Option(help: "The host page size backing guest memory: 4K, 2M or 1G.")
     var hostPage: String = "4K"
 
-    @Option(help: "TLB entries.") var tlbEntries: Int = 1536
-    @Option(help: "TLB ways.") var tlbWays: Int = 12
+    @Option(help: "TLB entries of the built-in single-level TLB.") var tlbEntries: Int = 1536
+    @Option(help: "TLB ways of the built-in single-level TLB.") var tlbWays: Int = 12
+    @Option(help: "A TLB configuration file (TOML, as for simulate) instead of the built-in level.") var tlb: String?
+    @Option(help: "A named TLB preset, or host, instead of the built-in level.") var tlbPreset: String?
 
     @Flag(help: "Print one JSON object.")
     var json = false
@@ -56,6 +58,7 @@ public struct StrategyCommand: ParsableCommand {
         try options.check(hostPage: hostPage)
         guard StrategyOptions.parseSize(footprint) != nil else { throw ValidationError("--footprint '\(footprint)' is not a size") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
+        if tlb != nil && tlbPreset != nil { throw ValidationError("give --tlb or --tlb-preset, not both") }
         guard tlbEntries > 0, tlbWays > 0, tlbEntries % tlbWays == 0 else {
             throw ValidationError("--tlb-entries (\(tlbEntries)) must be a positive multiple of --tlb-ways (\(tlbWays))")
         }
@@ -63,7 +66,8 @@ public struct StrategyCommand: ParsableCommand {
 
     public func run() throws {
         let host = PageSize(name: hostPage) ?? .size4K
-        let comparison = options.comparison(hostPage: host, tlbEntries: tlbEntries, tlbWays: tlbWays)
+        var comparison = options.comparison(hostPage: host, tlbEntries: tlbEntries, tlbWays: tlbWays)
+        comparison.caches.tlbLevels = try StrategyOptions.tlbLevels(file: tlb, preset: tlbPreset)
         print(try options.run(try StrategyOptions.strategies(paging), comparison: comparison,
                               footprint: StrategyOptions.parseSize(footprint) ?? 64 << 20, guestPage: PageSize(name: guestPage) ?? .size4K,
                               seed: seed, count: count, json: json))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import TLB
 import Translation
 import Workloads
 
@@ -85,6 +86,22 @@ public struct StrategyOptions: ParsableArguments {
         guard levels == 4 || levels == 5 else { throw ValidationError("--levels must be 4 or 5") }
         guard pwcEntries >= 0, ntlbEntries >= 0, agileThreshold > 0, agileInterval > 0, updateRatio >= 0, (warmup ?? 0) >= 0 else {
             throw ValidationError("cache sizes, the update ratio, the warm-up and the agile knobs must not be negative")
+        }
+    }
+
+    /// The TLB levels of a configuration file or a preset, if either is given.
+    static func tlbLevels(file: String?, preset: String?) throws -> [TLBLevelConfiguration]? {
+        do {
+            if let path = file {
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw CommandFailure("cannot read TLB configuration '\(path)'")
+                }
+                return try TLBConfiguration(toml: text).levels
+            }
+            if let preset { return try TLBPreset.named(preset).levels }
+            return nil
+        } catch let error as TLBConfigurationError {
+            throw CommandFailure("\(file.map { "\($0): " } ?? "")\(error)")
         }
     }
 

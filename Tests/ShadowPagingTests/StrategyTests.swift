@@ -1,5 +1,6 @@
 import Experiments
 import ShadowPaging
+import TLB
 import Testing
 import Translation
 import Workloads
@@ -102,6 +103,18 @@ struct StrategyTests {
         #expect(result.shadow.prefetchedEntries > 0)
         let shadow = try comparison.run(.shadow, events: try GuestOSTrace.parse(trace))
         #expect(result.shadow.pageTableWriteTraps < shadow.shadow.pageTableWriteTraps)
+    }
+
+    @Test("the TLB module's hierarchy stands in for the built-in TLB", arguments: [(4, 4 * 4), (5, 0)])
+    func tlbHierarchy(_ pages: Int, _ expectedHits: Int) throws {
+        var caches = StrategyCacheParameters()
+        caches.tlbLevels = [TLBLevelConfiguration(name: "tiny", entries: 4, ways: 4, pageSizes: [.size4K, .size2M, .size1G])]
+        var trace = "spawn 1\nmmap 1 0x400000 64K rw\n"
+        for page in 0..<pages { trace += "access 1 0x\(String(0x40_0000 + page * 4096, radix: 16)) w\n" }
+        for _ in 0..<4 { for page in 0..<pages { trace += "access 1 0x\(String(0x40_0000 + page * 4096 + 8, radix: 16)) r\n" } }
+        let result = try run(.shadow, trace, warmup: 2 + pages, caches: caches)
+        #expect(result.tlbHits == expectedHits)
+        #expect(result.tlbMisses == 4 * pages - expectedHits)
     }
 
     @Test("the comparison's TLB: cycling ways+1 pages of one set under LRU never hits")

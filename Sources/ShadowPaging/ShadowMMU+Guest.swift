@@ -261,12 +261,6 @@ extension ShadowMMU {
 
     // MARK: Inspection
 
-    /// The host-physical address of the shadow root cached for the guest
-    /// root table at `guestRoot`, if the root cache holds one.
-    public func cachedShadowRoot(forGuestRoot guestRoot: UInt64) -> UInt64? {
-        roots.first { $0.guestRoot == guestRoot & PageTableEntry.addressMask }.map { Self.table($0.slot) }
-    }
-
     /// The root cache, most recent first: each guest root table and the
     /// host-physical address of its shadow root.
     public var cachedRoots: [(guestRoot: UInt64, shadowRoot: UInt64)] {
@@ -281,7 +275,4 @@ extension ShadowMMU {
         let page = pages[slot]
         return ShadowPageInfo(guestFrame: page.frame, role: page.role, unsync: page.unsync, rootCount: Int(page.rootCount))
     }
-
-    /// Whether some shadow page shadows the guest table in `frame`.
-    public func isShadowed(guestFrame frame: UInt64) -> Bool { pagesByFrame[frame] != nil }
 }

@@ -83,11 +83,6 @@ public struct GuestKernel: Sendable {
     /// The guest-physical address of the process's root table (its CR3).
     public func root(of process: GuestProcessID) -> UInt64? { processes[process]?.root }
 
-    /// The page size of the mapping that covers `address`, if any.
-    public func mappedPageSize(_ process: GuestProcessID, at address: UInt64) -> PageSize? {
-        processes[process]?.mappings.first { $0.start <= address && address < $0.end }?.pageSize
-    }
-
     // MARK: Events
 
     /// Applies one event.

@@ -151,7 +151,7 @@ public struct GuestKernel: Sendable {
         _ pid: GuestProcessID, _ address: UInt64, _ type: AccessType, on machine: inout Machine
     ) throws(GuestKernelError) {
         guard let process = processes[pid] else { throw .unknownProcess(pid) }
-        // A fault is handled and the access retried; two rounds cover a
+        // A fault is handled and the access retried; three rounds cover a
         // demand fault followed by a copy-on-write fault.
         for _ in 0..<3 {
             guard let fault = machine.access(address, type) else {
@@ -195,7 +195,7 @@ public struct GuestKernel: Sendable {
     }
 
     /// The slot of the leaf entry for `address` at `size`'s level, creating
-    /// the tables above it when `create` is set.
+    /// any missing tables above it.
     mutating func leafSlot<Machine: GuestMachine>(
         root: UInt64, address: UInt64, size: PageSize, on machine: inout Machine
     ) throws(GuestKernelError) -> UInt64 {
@@ -305,8 +305,8 @@ public struct GuestKernel: Sendable {
         }
     }
 
-    /// Invalidates `pages` pages at `addresses`: one INVLPG each up to 33,
-    /// a full flush above that.
+    /// Invalidates the pages at `addresses`: one INVLPG each up to 33, a
+    /// full flush above that.
     mutating func invalidate<Machine: GuestMachine>(_ addresses: [UInt64], on machine: inout Machine) {
         if addresses.count > 33 {
             statistics.flushes += 1

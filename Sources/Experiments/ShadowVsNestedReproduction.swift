@@ -73,10 +73,13 @@ public struct ShadowVsNestedReproduction: Reproduction {
         var directionsOK = true
         // The sweep: GUPS with fresh-page faults mixed in.
         var sweep: [(ratio: Double, shadowMinusNested: Double)] = []
+        var agileBest = 0
         for ratio in ratios {
             let results = try measure(.mixed, ratio: ratio, count: events, size: footprint)
             _ = summarize("mixed", "\(ratio)", results)
-            sweep.append((ratio, (results[.shadow]?.cyclesPerAccess ?? 0) - (results[.nested]?.cyclesPerAccess ?? 0)))
+            let shadow = results[.shadow]?.cyclesPerAccess ?? 0, nested = results[.nested]?.cyclesPerAccess ?? 0
+            sweep.append((ratio, shadow - nested))
+            if let agile = results[.agile]?.cyclesPerAccess, agile < min(shadow, nested) { agileBest += 1 }
         }
         // The published directions.
         for workload in [GuestOSWorkload.gups, .forkChurn, .faultStorm] {
@@ -100,8 +103,8 @@ public struct ShadowVsNestedReproduction: Reproduction {
         return ReproductionOutcome(
             status: ok ? .pass : .diff,
             obtained: "shadow/nested crossover at \(crossoverText) fresh-page faults per GUPS access; GUPS, fork, fault-storm winners "
-                + (directionsOK ? "as published" : "differ"),
-            published: "shadow wins TLB-miss-heavy 4K; nested wins fork and page-fault heavy (agile within 4% of native)",
+                + (directionsOK ? "as published" : "differ") + "; agile below both at \(agileBest)/\(ratios.count) ratios",
+            published: "shadow wins TLB-miss-heavy 4K; nested wins fork and page-fault heavy; agile >12% better than the best of both",
             files: ["shadow-vs-nested.csv", "shadow-vs-nested-summary.csv"])
     }
 

@@ -1,4 +1,5 @@
 import GuestMemory
+import TLB
 import Translation
 
 /// A GUPS-like workload (random read-modify-write updates of 8-byte words
@@ -6,19 +7,22 @@ import Translation
 /// real page walks.
 ///
 /// One thread runs on the first node, with its data there. Every update
-/// looks its page up in a TLB; a miss walks the real x86-64 page tables
+/// looks its page up in the TLB module's hierarchy (by default the Skylake
+/// preset: L1 DTLB, then a 1536-entry, 12-way L2 TLB); a miss in every level
+/// walks the real x86-64 page tables
 /// (Translation's `PageWalker`), and `NUMAWalkCostObserver` prices each
 /// reference by the node of the page-table page it reads. The page tables
 /// are built in the chosen node's physical memory: locally, on the node
 /// farthest away, or once per node with the walker reading its own node's
 /// copy (Mitosis replication).
 ///
-/// The TLB and the page-table line cache are modelled here, small and
-/// simple: a set-associative LRU TLB of one page size, and a set-associative
-/// LRU cache of the 64-byte lines of page-table pages, standing for the share
-/// of the data caches that page-table entries keep against GUPS's data (the
-/// data itself never hits: its accesses are uniformly random over a table
-/// far larger than the caches).
+/// The page-table line cache is modelled here, small and simple: a
+/// set-associative LRU cache of the 64-byte lines of page-table pages,
+/// standing for the share of the data caches that page-table entries keep
+/// against GUPS's data (the data itself never hits: its accesses are
+/// uniformly random over a table far larger than the caches). Only the
+/// TLB levels of the configuration are used; its walk caches and cost
+/// model are not, so every walk makes all its references.
 public enum MitosisGUPSModel {
     /// The page-table placements of Mitosis Fig. 6 with local data.
     public enum Placement: String, CaseIterable, Sendable {
@@ -47,9 +51,8 @@ public enum MitosisGUPSModel {
         /// Updates counted, after `warmupUpdates` that fill the TLB and caches.
         public var updates = 200_000
         public var warmupUpdates = 20_000
-        /// The TLB (Haswell's second-level TLB: 1024 entries, 8-way).
-        public var tlbEntries = 1024
-        public var tlbWays = 8
+        /// The TLB levels (those of a TLB module configuration).
+        public var tlb: TLBConfiguration = TLBPreset.skylake
         /// Page-table lines the caches keep (1 MiB of lines, 16-way).
         public var pageTableCacheLines = 16384
         public var pageTableCacheWays = 16
@@ -144,7 +147,7 @@ public enum MitosisGUPSModel {
             throw ReproductionError.modelFailed("no page-table copy on node \(tableNode)")
         }
 
-        var tlb = NUMALRUCache(entries: parameters.tlbEntries, ways: parameters.tlbWays)
+        let tlb = try TLBHierarchy(levels: parameters.tlb.levels)
         var observer = NUMAWalkCostObserver(
             latencies: latencies, cpu: cpu,
             lineCache: NUMALRUCache(entries: parameters.pageTableCacheLines, ways: parameters.pageTableCacheWays))
@@ -159,12 +162,14 @@ public enum MitosisGUPSModel {
             }
             let virtual = virtualBase &+ offset
             let physical = dataBase &+ offset
-            if !tlb.access(virtual &>> pageSize.shift) {
+            if tlb.lookup(virtual, type: .write) == nil {
                 misses &+= 1
                 guard case let .translated(translation) = walker.walk(
                     virtual, access: .userWrite, root: root, memory: &memory, observer: &observer),
                     translation.physicalAddress == physical
                 else { throw ReproductionError.modelFailed("the walk of 0x\(String(virtual, radix: 16)) did not reach its data") }
+                tlb.fillAfterMiss(virtual, size: translation.pageSize, frame: physical & ~translation.pageSize.offsetMask,
+                                  global: false, type: .write)
             }
             nonWalk += parameters.workCycles + latencies.cycles(cpu: cpu, memory: latencies.position(ofPhysical: physical))
         }

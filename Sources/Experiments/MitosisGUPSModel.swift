@@ -68,14 +68,30 @@ public enum MitosisGUPSModel {
         public init() {}
     }
 
+    /// Where things are for one run: the CPU, the data, the page tables,
+    /// and the nodes with interference.
+    public struct Layout: Hashable, Sendable {
+        public var cpuNode: Int
+        public var dataNode: Int
+        public var tables: PageTablePlacement
+        public var interferenceNodes: NodeSet
+
+        public init(cpuNode: Int, dataNode: Int, tables: PageTablePlacement, interferenceNodes: NodeSet = []) {
+            self.cpuNode = cpuNode
+            self.dataNode = dataNode
+            self.tables = tables
+            self.interferenceNodes = interferenceNodes
+        }
+    }
+
     /// What one run counted and cost.
     public struct Result: Hashable, Sendable {
         public var cpuNode: Int
         public var dataNode: Int
         /// The node of the page-table copy the CPU walks.
         public var pageTableNode: Int
-        /// The node with interference, if any.
-        public var interferenceNode: Int?
+        /// The nodes with interference.
+        public var interferenceNodes: NodeSet
         public var updates: Int
         public var tlbMisses: Int
         public var walkReferences: Int
@@ -92,31 +108,47 @@ public enum MitosisGUPSModel {
     /// The physical memory kept for page tables at the top of each node.
     static let tableAreaBytes: UInt64 = 512 << 20
 
+    /// The layout of a Mitosis placement: the CPU and data on the first node,
+    /// and "remote" meaning the node farthest from it.
+    public static func layout(_ placement: Placement, on topology: NUMATopology) throws -> Layout {
+        let cpuNode = topology.nodes[0].id
+        let remoteNode = try topology.farthest(from: cpuNode)
+        switch placement {
+        case .local: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .vcpuNode)
+        case .remote: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .node(remoteNode))
+        case .remoteWithInterference:
+            return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .node(remoteNode), interferenceNodes: [remoteNode])
+        case .replicated: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .replicated, interferenceNodes: [remoteNode])
+        }
+    }
+
     /// Runs GUPS on `topology` with `pageSize` pages and the page tables
     /// placed as `placement`.
     public static func run(
         topology: NUMATopology, pageSize: PageSize, placement: Placement, parameters: Parameters = Parameters()
     ) throws -> Result {
-        let cpuNode = topology.nodes[0].id
-        let remoteNode = try topology.farthest(from: cpuNode)
-        let tables: PageTablePlacement
-        switch placement {
-        case .local: tables = .vcpuNode
-        case .remote, .remoteWithInterference: tables = .node(remoteNode)
-        case .replicated: tables = .replicated
-        }
-        let interferenceNode: Int? = placement == .remoteWithInterference || placement == .replicated ? remoteNode : nil
+        try run(topology: topology, pageSize: pageSize, layout: layout(placement, on: topology), parameters: parameters)
+    }
+
+    /// Runs GUPS on `topology` with `pageSize` pages, laid out as `layout`.
+    public static func run(
+        topology: NUMATopology, pageSize: PageSize, layout: Layout, parameters: Parameters = Parameters()
+    ) throws -> Result {
+        let cpuNode = layout.cpuNode, tables = layout.tables
+        try topology.validate(NodeSet([cpuNode, layout.dataNode]).union(layout.interferenceNodes))
+        if case let .node(node) = tables { try topology.validate([node]) }
         var model = NUMACostModel(topology: topology, localLatencyCycles: parameters.localLatencyCycles,
                                   cacheHitCycles: parameters.cacheHitCycles)
-        if let interferenceNode { model.interference[interferenceNode] = parameters.interferenceFactor }
+        for node in layout.interferenceNodes { model.interference[node] = parameters.interferenceFactor }
         let latencies = try model.table()
 
-        let dataRange = try topology.physicalRange(ofNode: cpuNode)
+        let dataRange = try topology.physicalRange(ofNode: layout.dataNode)
         let dataBase = dataRange.lowerBound + (1 << 30)
         guard dataBase + parameters.tableBytes <= dataRange.upperBound - tableAreaBytes,
-              parameters.tableBytes % pageSize.bytes == 0
+              parameters.tableBytes % pageSize.bytes == 0, parameters.tableBytes > 0
         else {
-            throw ReproductionError.modelFailed("a \(parameters.tableBytes)-byte GUPS table of \(pageSize) pages does not fit node \(cpuNode)")
+            throw ReproductionError.modelFailed(
+                "a \(parameters.tableBytes)-byte GUPS table of \(pageSize) pages does not fit node \(layout.dataNode)")
         }
 
         // The updates, drawn up front so that only touched pages are mapped.
@@ -174,7 +206,7 @@ public enum MitosisGUPSModel {
             nonWalk += parameters.workCycles + latencies.cycles(cpu: cpu, memory: latencies.position(ofPhysical: physical))
         }
         return Result(
-            cpuNode: cpuNode, dataNode: cpuNode, pageTableNode: tableNode, interferenceNode: interferenceNode,
+            cpuNode: cpuNode, dataNode: layout.dataNode, pageTableNode: tableNode, interferenceNodes: layout.interferenceNodes,
             updates: parameters.updates, tlbMisses: misses, walkReferences: observer.references,
             walkCacheHits: observer.cacheHits, walkLocalMemoryReferences: observer.localMemoryReferences,
             walkRemoteMemoryReferences: observer.remoteMemoryReferences, walkCycles: observer.cycles, nonWalkCycles: nonWalk)

@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "VMemLabTestSupport"]),
         .testTarget(name: "TLBTests", dependencies: ["TLB", "Workloads", "VMemLabTestSupport"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["Workloads", "VMemLabTestSupport"]),
-        .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "VMemLabTestSupport"]),
+        .testTarget(name: "ShadowPagingTests", dependencies: ["ShadowPaging", "Experiments", "TLB", "VMemLabTestSupport"]),
         .target(name: "CGuestMemoryTestSupport", path: "Tests/CGuestMemoryTestSupport"),
         .testTarget(name: "GuestMemoryTests", dependencies: ["GuestMemory", "Translation", "CGuestMemoryTestSupport"]),
         .testTarget(name: "KVMTests", dependencies: ["KVM", "TLB", "Experiments", "VMemLabCommands", "VMemLabTestSupport"]),

@@ -78,6 +78,8 @@ public enum Reproductions {
         TLBReachModelReproduction(),
         MitosisReproduction(),
         MitosisVirtualizedReproduction(),
+        PVMSwitchesReproduction(),
+        ShadowVsNestedReproduction(),
         KVMTLBReachReproduction(),
         KVMShadowPageTableUpdateReproduction(),
         KVMLargePagesReproduction(),

@@ -93,6 +93,8 @@ public struct WalkCostModel: @unchecked Sendable {
     @inlinable
     public func account(_ walk: WalkRecorder, address: UInt64, levels: Int, guestRoot: UInt64, context: TLBContext) {
         counters[WalkCounter.walks] &+= 1
+        var walkCycles = 0.0
+        defer { cycles[0] += walkCycles }
         var resume = Int.max
         if design == 2 {
             var level = 2
@@ -105,7 +107,7 @@ public struct WalkCostModel: @unchecked Sendable {
                     if slot >= 0 {
                         cache.touch(slot)
                         counters[WalkCounter.translationCacheHits] &+= 1
-                        cycles[0] += latencies.cache
+                        walkCycles += latencies.cache
                         resume = level &- 1
                         break
                     }
@@ -146,14 +148,14 @@ public struct WalkCostModel: @unchecked Sendable {
                         nestedTLB.touch(slot)
                         counters[WalkCounter.nestedTLBHits] &+= 1
                         counters[WalkCounter.skipped] &+= UInt64(truncatingIfNeeded: end &- index)
-                        cycles[0] += latencies.nestedTLB
+                        walkCycles += latencies.nestedTLB
                         index = end
                         continue
                     }
                     counters[WalkCounter.nestedTLBMisses] &+= 1
                 }
                 while index < end {
-                    read(walk[index], cacheable: scopeAll)
+                    walkCycles += read(walk[index], cacheable: scopeAll)
                     index &+= 1
                 }
                 if hasNestedTLB { nestedTLB.fill(tag: nestedTag, set: nestedSet, context: vpidContext, payload: 0) }
@@ -171,7 +173,7 @@ public struct WalkCostModel: @unchecked Sendable {
             if reference.level > resume {
                 counters[WalkCounter.skipped] &+= 1
             } else {
-                read(reference, cacheable: !leaf)
+                walkCycles += read(reference, cacheable: !leaf)
                 if design == 2 && !leaf && translationCacheLevels[reference.level] {
                     let cache = translationCaches[reference.level]
                     let prefix = address &>> UInt64(truncatingIfNeeded: 3 &+ 9 &* reference.level)
@@ -184,19 +186,18 @@ public struct WalkCostModel: @unchecked Sendable {
     }
 
     /// One reference that the translation caches did not skip: a PWC hit,
-    /// or a read through the data-cache model.
+    /// or a read through the data-cache model. Returns its cycles.
     @inlinable @inline(__always)
-    func read(_ reference: WalkReference, cacheable: Bool) {
+    func read(_ reference: WalkReference, cacheable: Bool) -> Double {
         if design == 1 && cacheable && !WalkCostModel.isLeaf(reference) {
             let key = reference.address &>> 3
             if pwc.access(tag: key, set: pwc.set(of: key), context: 0) {
                 counters[WalkCounter.pwcHits] &+= 1
-                cycles[0] += latencies.cache
-                return
+                return latencies.cache
             }
         }
         counters[WalkCounter.memory(reference)] &+= 1
-        cycles[0] += lineCost(reference.address &>> lineShift)
+        return lineCost(reference.address &>> lineShift)
     }
 
     /// The cycles of reading `line`, and the fills the read causes.

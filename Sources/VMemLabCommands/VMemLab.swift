@@ -9,7 +9,8 @@ public struct VMemLab: ParsableCommand {
             VMemLab answers what a translation strategy costs, with exact models of \
             page walks, TLBs and shadow paging, and with real measurements through /dev/kvm.
             """,
-        subcommands: [WalkCommand.self, SimulateCommand.self, ReproduceCommand.self, NUMACommand.self, MeasureCommand.self]
+        subcommands: [WalkCommand.self, SimulateCommand.self, ReproduceCommand.self, NUMACommand.self, StrategyCommand.self,
+                      MeasureCommand.self]
     )
 
     public init() {}

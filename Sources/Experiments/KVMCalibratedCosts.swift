@@ -33,6 +33,15 @@ public struct KVMCalibratedCosts: Sendable, Equatable {
         shadowAndHostFaultCycles = fault(prefaulted: false)
     }
 
+    /// `parameters` with the measured costs in place of the defaults: the
+    /// trap cost, and the shadow fault as the cost of an exit.
+    public func applied(to parameters: StrategyCostParameters) -> StrategyCostParameters {
+        var result = parameters
+        if let pageTableWriteTrapCycles { result.pageTableWriteTrapCycles = pageTableWriteTrapCycles }
+        if let shadowFaultCycles { result.exitCycles = shadowFaultCycles }
+        return result
+    }
+
     /// `name = value` lines for the terminal, named like the strategy model's parameters.
     public var lines: [String] {
         var lines: [String] = []

@@ -1,4 +1,4 @@
-import Experiments
+@testable import Experiments
 import TLB
 import Foundation
 import KVM
@@ -148,6 +148,25 @@ extension KVMRunnerTests {
             let truth = KVMSimulatedChaseModel(coefficients: [5, 2, 14, 50, 250])
             let model = KVMSimulatedChaseModel.calibrate(chases.map { ($0, truth.predict($0)) })
             for chase in chases { #expect(abs(model.predict(chase) - truth.predict(chase)) < 1e-3 * max(1, truth.predict(chase))) }
+        }
+    }
+}
+
+extension KVMRunnerTests {
+    @Suite("KVMCalibratedCosts") struct CalibratedCostsTests {
+        @Test("measured costs replace the strategy model's defaults; missing ones leave them")
+        func appliesToStrategyParameters() {
+            let leaf = MeasuredPageTableUpdate.Point(level: .leaf, stores: 10, cyclesPerStore: MeasuredSummary([1, 1, 1]),
+                                                     statistics: [:])
+            let nonleaf = MeasuredPageTableUpdate.Point(level: .nonleaf, stores: 10,
+                                                        cyclesPerStore: MeasuredSummary([9000, 9001, 8999]), statistics: [:])
+            let costs = KVMCalibratedCosts(kvmMode: "kvm_pvm-shadow", pageTableUpdate: [leaf, nonleaf])
+            #expect(costs.pageTableWriteTrapCycles == 8999)
+            let defaults = StrategyCostParameters()
+            let applied = costs.applied(to: defaults)
+            #expect(applied.pageTableWriteTrapCycles == 8999)
+            #expect(applied.exitCycles == defaults.exitCycles)
+            #expect(costs.lines.first?.hasPrefix("page_table_write_trap_cycles = 8999") == true)
         }
     }
 }

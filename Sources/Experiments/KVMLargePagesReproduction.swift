@@ -10,13 +10,16 @@ public struct KVMLargePagesReproduction: Reproduction {
     public let source = "VMware, Performance Evaluation of Intel EPT Hardware Assist (2009) and AMD RVI (2008)"
     public let summary = "Measured chase cycles/access for guest 4K/2M x host 4K/THP at a large working set (KVM)"
 
-    public init() {}
+    /// The KVM device (a missing one makes the reproduction a skip).
+    public var devicePath: String
+
+    public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
     public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason() {
+        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
             return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
         }
-        let kvm = try KVMMeasurementContext(quick: context.quick, seed: context.seed)
+        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
         let size = (context.quick ? 256 : 512) << 20
         var experiment = MeasuredTLBReach(guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
                                           sizes: [size], repetitions: context.quick ? 3 : 7)

@@ -9,13 +9,16 @@ public struct KVMShadowPageTableUpdateReproduction: Reproduction {
     public let source = "Gandhi, Hill, Swift, Agile Paging (ISCA 2016); Huang et al., PVM (SOSP 2023): shadow paging makes page-table updates expensive"
     public let summary = "Cycles per guest store into a leaf and a non-leaf page table under KVM's shadow MMU"
 
-    public init() {}
+    /// The KVM device (a missing one makes the reproduction a skip).
+    public var devicePath: String
+
+    public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
     public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason() {
+        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
             return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
         }
-        let kvm = try KVMMeasurementContext(quick: context.quick, seed: context.seed)
+        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
         let published = "a trapped page-table write costs a world switch plus emulation (PVM paper: shadow page fault "
             + "0.93 us vs 0.15 us under EPT); unsynced leaf tables avoid the trap"
         guard kvm.environment.kvmMode.hasSuffix("shadow") else {

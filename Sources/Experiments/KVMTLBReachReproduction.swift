@@ -10,13 +10,16 @@ public struct KVMTLBReachReproduction: Reproduction {
     public let source = "test-tlb (L. Torvalds) and lmbench tlb working-set sweeps; TLB reach = entries x page size"
     public let summary = "Measured chase cycles/access by working set, guest 4K/host 4K against guest 2M/host THP (KVM)"
 
-    public init() {}
+    /// The KVM device (a missing one makes the reproduction a skip).
+    public var devicePath: String
+
+    public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
     public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason() {
+        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
             return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
         }
-        let kvm = try KVMMeasurementContext(quick: context.quick, seed: context.seed)
+        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
         let mib = 1 << 20
         var experiment = MeasuredTLBReach(
             guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],

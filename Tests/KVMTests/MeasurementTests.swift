@@ -170,3 +170,26 @@ extension KVMRunnerTests {
         }
     }
 }
+
+extension KVMRunnerTests {
+    @Suite("KVM reproductions") struct ReproductionTests {
+        @Test("without a KVM device each is a skip naming the device",
+              arguments: [KVMTLBReachReproduction(devicePath: "/nonexistent/kvm") as any Reproduction,
+                          KVMShadowPageTableUpdateReproduction(devicePath: "/nonexistent/kvm"),
+                          KVMLargePagesReproduction(devicePath: "/nonexistent/kvm")])
+        func skipsWithoutDevice(reproduction: any Reproduction) throws {
+            let directory = URL(fileURLWithPath: NSTemporaryDirectory() + "vmemlab-kvm-repro-" + UUID().uuidString)
+            let outcome = try reproduction.run(ReproductionContext(outputDirectory: directory, quick: true))
+            guard case let .skip(reason) = outcome.status else {
+                Issue.record("expected a skip, got \(outcome.status.label)")
+                return
+            }
+            #expect(reason.contains("/nonexistent/kvm"))
+            #expect(outcome.files.isEmpty)
+        }
+
+        @Test func registered() {
+            for name in ["tlb-reach-measured", "shadow-pt-update", "large-pages"] { #expect(Reproductions.named(name) != nil) }
+        }
+    }
+}

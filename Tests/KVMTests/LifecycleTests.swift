@@ -53,18 +53,20 @@ extension KVMRunnerTests {
         func noLeaks() throws {
             let device = try KVMDevice()
             let cpuid = try device.supportedCPUID()
-            let configuration = GuestConfiguration(dataBytes: 1 << 20)
+            let configuration = GuestConfiguration(dataBytes: 2 << 20)
             // One VM first, so that lazily opened process-wide files exist.
             _ = try GuestSession(device: device, configuration: configuration, cpuid: cpuid)
             let descriptors = try openDescriptorCount()
             let resident = try residentBytes()
             for _ in 0..<200 {
                 let session = try GuestSession(device: device, configuration: configuration, cpuid: cpuid)
-                // The guest touches all 256 pages: 1 MiB per VM if it leaked.
-                _ = try session.run(.firstTouch, KernelArguments(rdi: GuestLayout.dataVirtual, rsi: 256, rdx: 4096))
+                // The guest touches all 512 pages: 2 MiB per VM, 400 MiB in all, if memory leaked.
+                _ = try session.run(.firstTouch, KernelArguments(rdi: GuestLayout.dataVirtual, rsi: 512, rdx: 4096))
             }
+            #expect(descriptors >= 1)
             #expect(try openDescriptorCount() == descriptors)
-            #expect(try residentBytes() - resident < 48 << 20)
+            // Other test targets run in this process too: allow them 150 MiB.
+            #expect(try residentBytes() - resident < 150 << 20)
         }
 
         @Test("an unexpected exit is reported, not fatal", .enabled(if: kvmAvailable, "needs /dev/kvm"))

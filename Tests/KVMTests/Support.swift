@@ -1,8 +1,14 @@
 import Foundation
 
 enum FileManagerShim {
-    static func directoryCount(_ path: String) throws -> Int {
-        try FileManager.default.contentsOfDirectory(atPath: path).count
+    /// Open descriptors whose target is the KVM device or a KVM anonymous inode.
+    static func kvmDescriptorCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { name in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name) else {
+                return false
+            }
+            return target == "/dev/kvm" || target.hasPrefix("anon_inode:kvm")
+        }.count
     }
 
     static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }

@@ -1,4 +1,5 @@
 import GuestMemory
+import TLB
 import Translation
 
 /// A GUPS-like workload (random read-modify-write updates of 8-byte words
@@ -6,19 +7,22 @@ import Translation
 /// real page walks.
 ///
 /// One thread runs on the first node, with its data there. Every update
-/// looks its page up in a TLB; a miss walks the real x86-64 page tables
+/// looks its page up in the TLB module's hierarchy (by default the Skylake
+/// preset: L1 DTLB, then a 1536-entry, 12-way L2 TLB); a miss in every level
+/// walks the real x86-64 page tables
 /// (Translation's `PageWalker`), and `NUMAWalkCostObserver` prices each
 /// reference by the node of the page-table page it reads. The page tables
 /// are built in the chosen node's physical memory: locally, on the node
 /// farthest away, or once per node with the walker reading its own node's
 /// copy (Mitosis replication).
 ///
-/// The TLB and the page-table line cache are modelled here, small and
-/// simple: a set-associative LRU TLB of one page size, and a set-associative
-/// LRU cache of the 64-byte lines of page-table pages, standing for the share
-/// of the data caches that page-table entries keep against GUPS's data (the
-/// data itself never hits: its accesses are uniformly random over a table
-/// far larger than the caches).
+/// The page-table line cache is modelled here, small and simple: a
+/// set-associative LRU cache of the 64-byte lines of page-table pages,
+/// standing for the share of the data caches that page-table entries keep
+/// against GUPS's data (the data itself never hits: its accesses are
+/// uniformly random over a table far larger than the caches). Only the
+/// TLB levels of the configuration are used; its walk caches and cost
+/// model are not, so every walk makes all its references.
 public enum MitosisGUPSModel {
     /// The page-table placements of Mitosis Fig. 6 with local data.
     public enum Placement: String, CaseIterable, Sendable {
@@ -47,9 +51,8 @@ public enum MitosisGUPSModel {
         /// Updates counted, after `warmupUpdates` that fill the TLB and caches.
         public var updates = 200_000
         public var warmupUpdates = 20_000
-        /// The TLB (Haswell's second-level TLB: 1024 entries, 8-way).
-        public var tlbEntries = 1024
-        public var tlbWays = 8
+        /// The TLB levels (those of a TLB module configuration).
+        public var tlb: TLBConfiguration = TLBPreset.skylake
         /// Page-table lines the caches keep (1 MiB of lines, 16-way).
         public var pageTableCacheLines = 16384
         public var pageTableCacheWays = 16
@@ -65,14 +68,30 @@ public enum MitosisGUPSModel {
         public init() {}
     }
 
+    /// Where things are for one run: the CPU, the data, the page tables,
+    /// and the nodes with interference.
+    public struct Layout: Hashable, Sendable {
+        public var cpuNode: Int
+        public var dataNode: Int
+        public var tables: PageTablePlacement
+        public var interferenceNodes: NodeSet
+
+        public init(cpuNode: Int, dataNode: Int, tables: PageTablePlacement, interferenceNodes: NodeSet = []) {
+            self.cpuNode = cpuNode
+            self.dataNode = dataNode
+            self.tables = tables
+            self.interferenceNodes = interferenceNodes
+        }
+    }
+
     /// What one run counted and cost.
     public struct Result: Hashable, Sendable {
         public var cpuNode: Int
         public var dataNode: Int
         /// The node of the page-table copy the CPU walks.
         public var pageTableNode: Int
-        /// The node with interference, if any.
-        public var interferenceNode: Int?
+        /// The nodes with interference.
+        public var interferenceNodes: NodeSet
         public var updates: Int
         public var tlbMisses: Int
         public var walkReferences: Int
@@ -89,31 +108,47 @@ public enum MitosisGUPSModel {
     /// The physical memory kept for page tables at the top of each node.
     static let tableAreaBytes: UInt64 = 512 << 20
 
+    /// The layout of a Mitosis placement: the CPU and data on the first node,
+    /// and "remote" meaning the node farthest from it.
+    public static func layout(_ placement: Placement, on topology: NUMATopology) throws -> Layout {
+        let cpuNode = topology.nodes[0].id
+        let remoteNode = try topology.farthest(from: cpuNode)
+        switch placement {
+        case .local: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .vcpuNode)
+        case .remote: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .node(remoteNode))
+        case .remoteWithInterference:
+            return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .node(remoteNode), interferenceNodes: [remoteNode])
+        case .replicated: return Layout(cpuNode: cpuNode, dataNode: cpuNode, tables: .replicated, interferenceNodes: [remoteNode])
+        }
+    }
+
     /// Runs GUPS on `topology` with `pageSize` pages and the page tables
     /// placed as `placement`.
     public static func run(
         topology: NUMATopology, pageSize: PageSize, placement: Placement, parameters: Parameters = Parameters()
     ) throws -> Result {
-        let cpuNode = topology.nodes[0].id
-        let remoteNode = try topology.farthest(from: cpuNode)
-        let tables: PageTablePlacement
-        switch placement {
-        case .local: tables = .vcpuNode
-        case .remote, .remoteWithInterference: tables = .node(remoteNode)
-        case .replicated: tables = .replicated
-        }
-        let interferenceNode: Int? = placement == .remoteWithInterference || placement == .replicated ? remoteNode : nil
+        try run(topology: topology, pageSize: pageSize, layout: layout(placement, on: topology), parameters: parameters)
+    }
+
+    /// Runs GUPS on `topology` with `pageSize` pages, laid out as `layout`.
+    public static func run(
+        topology: NUMATopology, pageSize: PageSize, layout: Layout, parameters: Parameters = Parameters()
+    ) throws -> Result {
+        let cpuNode = layout.cpuNode, tables = layout.tables
+        try topology.validate(NodeSet([cpuNode, layout.dataNode]).union(layout.interferenceNodes))
+        if case let .node(node) = tables { try topology.validate([node]) }
         var model = NUMACostModel(topology: topology, localLatencyCycles: parameters.localLatencyCycles,
                                   cacheHitCycles: parameters.cacheHitCycles)
-        if let interferenceNode { model.interference[interferenceNode] = parameters.interferenceFactor }
+        for node in layout.interferenceNodes { model.interference[node] = parameters.interferenceFactor }
         let latencies = try model.table()
 
-        let dataRange = try topology.physicalRange(ofNode: cpuNode)
+        let dataRange = try topology.physicalRange(ofNode: layout.dataNode)
         let dataBase = dataRange.lowerBound + (1 << 30)
         guard dataBase + parameters.tableBytes <= dataRange.upperBound - tableAreaBytes,
-              parameters.tableBytes % pageSize.bytes == 0
+              parameters.tableBytes % pageSize.bytes == 0, parameters.tableBytes > 0
         else {
-            throw ReproductionError.modelFailed("a \(parameters.tableBytes)-byte GUPS table of \(pageSize) pages does not fit node \(cpuNode)")
+            throw ReproductionError.modelFailed(
+                "a \(parameters.tableBytes)-byte GUPS table of \(pageSize) pages does not fit node \(layout.dataNode)")
         }
 
         // The updates, drawn up front so that only touched pages are mapped.
@@ -144,7 +179,7 @@ public enum MitosisGUPSModel {
             throw ReproductionError.modelFailed("no page-table copy on node \(tableNode)")
         }
 
-        var tlb = NUMALRUCache(entries: parameters.tlbEntries, ways: parameters.tlbWays)
+        let tlb = try TLBHierarchy(levels: parameters.tlb.levels)
         var observer = NUMAWalkCostObserver(
             latencies: latencies, cpu: cpu,
             lineCache: NUMALRUCache(entries: parameters.pageTableCacheLines, ways: parameters.pageTableCacheWays))
@@ -159,17 +194,19 @@ public enum MitosisGUPSModel {
             }
             let virtual = virtualBase &+ offset
             let physical = dataBase &+ offset
-            if !tlb.access(virtual &>> pageSize.shift) {
+            if tlb.lookup(virtual, type: .write) == nil {
                 misses &+= 1
                 guard case let .translated(translation) = walker.walk(
                     virtual, access: .userWrite, root: root, memory: &memory, observer: &observer),
                     translation.physicalAddress == physical
                 else { throw ReproductionError.modelFailed("the walk of 0x\(String(virtual, radix: 16)) did not reach its data") }
+                tlb.fillAfterMiss(virtual, size: translation.pageSize, frame: physical & ~translation.pageSize.offsetMask,
+                                  global: false, type: .write)
             }
             nonWalk += parameters.workCycles + latencies.cycles(cpu: cpu, memory: latencies.position(ofPhysical: physical))
         }
         return Result(
-            cpuNode: cpuNode, dataNode: cpuNode, pageTableNode: tableNode, interferenceNode: interferenceNode,
+            cpuNode: cpuNode, dataNode: layout.dataNode, pageTableNode: tableNode, interferenceNodes: layout.interferenceNodes,
             updates: parameters.updates, tlbMisses: misses, walkReferences: observer.references,
             walkCacheHits: observer.cacheHits, walkLocalMemoryReferences: observer.localMemoryReferences,
             walkRemoteMemoryReferences: observer.remoteMemoryReferences, walkCycles: observer.cycles, nonWalkCycles: nonWalk)

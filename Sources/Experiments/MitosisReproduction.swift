@@ -101,8 +101,8 @@ public struct MitosisReproduction: Reproduction {
             let result = point.result
             table.append([
                 "GUPS", label, "\(point.nodes)", point.pageSize.name, point.placement.rawValue, "\(result.cpuNode)",
-                "\(result.dataNode)", "\(result.pageTableNode)", result.interferenceNode.map { "\($0)" } ?? "",
-                result.interferenceNode == nil ? "1" : "\(parameters.interferenceFactor)", "\(result.updates)",
+                "\(result.dataNode)", "\(result.pageTableNode)", result.interferenceNodes.description,
+                result.interferenceNodes.isEmpty ? "1" : "\(parameters.interferenceFactor)", "\(result.updates)",
                 "\(result.tlbMisses)", "\(result.walkReferences)", "\(result.walkCacheHits)",
                 "\(result.walkLocalMemoryReferences)", "\(result.walkRemoteMemoryReferences)",
                 String(format: "%.0f", result.walkCycles), String(format: "%.0f", result.nonWalkCycles),

@@ -1,4 +1,5 @@
 import GuestMemory
+import TLB
 import Translation
 
 /// GUPS in a virtual machine on a NUMA host, priced from real 2D walks: the
@@ -175,7 +176,7 @@ public enum MitosisVirtualizedModel {
         }
         let walker = NestedWalker(guest: PagingControls(mode: .fourLevel), nested: .ept(EPTControls(
             pointer: EPTPointer(root: HostPhysicalAddress(eptRoot), mode: .fourLevel, accessedDirtyEnabled: false))))
-        var tlb = NUMALRUCache(entries: parameters.tlbEntries, ways: parameters.tlbWays)
+        let tlb = try TLBHierarchy(levels: parameters.tlb.levels)
         var observer = NUMAWalkCostObserver(
             latencies: latencies, cpu: cpu,
             lineCache: NUMALRUCache(entries: parameters.pageTableCacheLines, ways: parameters.pageTableCacheWays))
@@ -189,12 +190,14 @@ public enum MitosisVirtualizedModel {
             }
             let virtual = MitosisGUPSModel.virtualBase &+ offset
             let physical = dataHost &+ offset
-            if !tlb.access(virtual &>> pageSize.shift) {
+            if tlb.lookup(virtual, type: .write) == nil {
                 misses &+= 1
                 guard case let .translated(translation) = walker.walk(
                     virtual, access: .userWrite, guestRoot: guestRoot, memory: &host, observer: &observer),
                     translation.hostPhysical == physical
                 else { throw ReproductionError.modelFailed("the 2D walk of 0x\(String(virtual, radix: 16)) did not reach its data") }
+                let size = translation.effectivePageSize
+                tlb.fillAfterMiss(virtual, size: size, frame: physical & ~size.offsetMask, global: false, type: .write)
             }
             nonWalk += parameters.workCycles + latencies.cycles(cpu: cpu, memory: latencies.position(ofPhysical: physical))
         }

@@ -1,7 +1,6 @@
 /// A set-associative cache of 64-bit keys with least-recently-used
-/// replacement in each set. The NUMA cost model uses it twice: as a TLB
-/// (keys are virtual page numbers) and as the part of the data caches that
-/// holds page-table lines (keys are physical line numbers).
+/// replacement in each set. The NUMA cost model uses it for the part of the
+/// data caches that holds page-table lines (keys are physical line numbers).
 public struct NUMALRUCache: Sendable {
     /// The number of sets (a power of two) and of ways in each.
     public let sets: Int

@@ -78,6 +78,11 @@ public enum Reproductions {
         TLBReachModelReproduction(),
         MitosisReproduction(),
         MitosisVirtualizedReproduction(),
+        PVMSwitchesReproduction(),
+        ShadowVsNestedReproduction(),
+        KVMTLBReachReproduction(),
+        KVMShadowPageTableUpdateReproduction(),
+        KVMLargePagesReproduction(),
     ]
 
     /// The reproduction called `name`, if any.

@@ -21,6 +21,9 @@ public struct NodeSet: Hashable, Sendable, Sequence, ExpressibleByArrayLiteral, 
         self.init(nodes)
     }
 
+    /// The nodes of either set.
+    public func union(_ other: NodeSet) -> NodeSet { NodeSet(nodes + other.nodes) }
+
     public var isEmpty: Bool { nodes.isEmpty }
     public var count: Int { nodes.count }
     public var first: Int? { nodes.first }

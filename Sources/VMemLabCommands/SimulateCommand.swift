@@ -34,10 +34,13 @@ public struct SimulateCommand: ParsableCommand {
     @Option(help: "The host's page size: 4K, 2M or 1G (nested and shadow).") var hostPage: String = "4K"
     @Flag(help: "Print one JSON object.") var json = false
     @Option(help: "Also write the results as CSV to this file.") var csv: String?
+    @OptionGroup(title: "Guest-OS event workloads under native, nested, shadow or agile paging (docs/SHADOW.md)")
+    var guestOS: StrategyOptions
 
     public init() {}
 
     public func validate() throws {
+        if guestOS.isActive { return try validateGuestOS() }
         switch (trace, workload) {
         case (nil, nil): throw ValidationError("give --trace FILE --trace-format raw64|lackey, or --workload NAME")
         case (.some, .some): throw ValidationError("give --trace or --workload, not both")
@@ -71,6 +74,7 @@ public struct SimulateCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if guestOS.isActive { return try runGuestOS() }
         let configuration: TLBConfiguration
         do {
             if let path = tlb {

@@ -10,8 +10,8 @@ public struct VMemLab: ParsableCommand {
             page walks, TLBs and shadow paging, and with real measurements through /dev/kvm.
             """,
         subcommands: [
-            WalkCommand.self, SimulateCommand.self, ReproduceCommand.self, NUMACommand.self, RunCommand.self,
-            MergeCommand.self, CompareCommand.self,
+            WalkCommand.self, SimulateCommand.self, ReproduceCommand.self, NUMACommand.self, StrategyCommand.self,
+            MeasureCommand.self, RunCommand.self, MergeCommand.self, CompareCommand.self,
         ]
     )
 

@@ -93,4 +93,34 @@ struct NUMACommandTests {
     func badArguments(arguments: [String]) {
         #expect(throws: (any Error).self) { _ = try NUMACheckCommand.parse(arguments) }
     }
+
+    func model(_ arguments: [String]) throws -> Double {
+        let (run, baseline, _) = try NUMAModelCommand.parse(arguments + ["--updates", "3000", "--table-size", "1G"]).results()
+        return run.runtimeCycles / baseline.runtimeCycles
+    }
+
+    @Test("numa model: remote data or tables cost more, interference more still, replication restores local")
+    func modelPlacements() throws {
+        let remoteData = try model(["--nodes", "2", "--data-node", "1"])
+        let remoteTables = try model(["--nodes", "2", "--pt-placement", "1"])
+        let interfered = try model(["--nodes", "2", "--pt-placement", "1", "--interference-nodes", "1"])
+        let replicated = try model(["--nodes", "2", "--pt-placement", "replicated", "--interference-nodes", "1"])
+        #expect(remoteData > 1.05)
+        #expect(remoteTables > 1.05)
+        #expect(interfered > remoteTables)
+        #expect(abs(replicated - 1) < 0.001)
+        #expect(abs(try model(["--nodes", "4"]) - 1) < 0.001)
+    }
+
+    @Test("numa model: a node the machine lacks is named", arguments: [["--pt-placement", "7"], ["--data-node", "7"],
+                                                                       ["--interference-nodes", "0,7"], ["--cpu-node", "7"]])
+    func modelMissingNode(arguments: [String]) {
+        #expect { _ = try model(["--nodes", "2"] + arguments) } throws: { "\($0)".contains("node 7") }
+    }
+
+    @Test("numa model: bad options are rejected by the parser",
+          arguments: [["--page-size", "3K"], ["--pt-placement", "far"], ["--interference-factor", "0.5"], ["--nodes", "0"]])
+    func modelBadOptions(arguments: [String]) {
+        #expect(throws: (any Error).self) { _ = try NUMAModelCommand.parse(arguments) }
+    }
 }

@@ -25,7 +25,7 @@ struct SimulateCommandTests {
 
     @Test("a workload runs and writes CSV", arguments: ["native", "nested", "shadow"])
     func runs(paging: String) throws {
-        let tlb = scratch("ok.toml"), csv = scratch("out-\(paging).csv")
+        let tlb = scratch("ok-\(paging).toml"), csv = scratch("out-\(paging).csv")
         defer { for path in [tlb, csv] { try? FileManager.default.removeItem(atPath: path) } }
         try Self.config.write(toFile: tlb, atomically: true, encoding: .utf8)
         try run(["simulate", "--workload", "uniform", "--footprint", "1M", "--accesses", "5000", "--tlb", tlb,

@@ -1,1 +1,0 @@
-// The KVM module. See docs/ARCHITECTURE.md.

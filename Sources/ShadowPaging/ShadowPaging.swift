@@ -1,1 +1,0 @@
-// The ShadowPaging module. See docs/ARCHITECTURE.md.

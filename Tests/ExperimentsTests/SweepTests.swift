@@ -72,6 +72,31 @@ import Testing
         #expect(try noKVM.run(point, options: spec.options) == .skipped(reason: "no /dev/kvm on this host"))
     }
 
+    static let kvmRunsShadowPaging = KVMMeasurementContext.unavailableReason() == nil
+        && ["pvm", "shadow"].contains(HostProbe().kvmMode())
+
+    @Test(.enabled(if: kvmRunsShadowPaging, "needs /dev/kvm with shadow paging (PVM or ept=0/npt=0)"))
+    func aShadowPointerChasePointIsMeasuredThroughKVM() throws {
+        let spec = try ExperimentSpec(toml: """
+            name = "m"
+            mode = "measure"
+            [sweep]
+            strategies = ["shadow"]
+            workloads = ["pointer-chase"]
+            sizes = ["2M"]
+            guest_pages = ["4K"]
+            """)
+        let point = try #require(try Sweep(spec).points.first)
+        guard case let .done(values) = try MeasurePointKind(repetitions: 1).run(point, options: spec.options) else {
+            Issue.record("the measure point was skipped on a host that runs shadow paging")
+            return
+        }
+        let cycles = try #require(Double(values["cycles_per_access"] ?? ""))
+        let p25 = try #require(Double(values["cycles_p25"] ?? "")), p75 = try #require(Double(values["cycles_p75"] ?? ""))
+        #expect(cycles > 0 && p25 <= cycles && cycles <= p75)
+        #expect(Double(values["native_cycles_per_access"] ?? "") != nil)
+    }
+
     @Test(arguments: ["0/4", "5/4", "1/0", "x/2", "2", "1/2/3"])
     func aBadShardIsRejected(text: String) { #expect(Shard(text) == nil) }
 

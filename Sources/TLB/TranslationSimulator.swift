@@ -59,12 +59,13 @@ public struct TranslationSimulator<Engine: TranslationEngine> {
 
     /// Translates every access of `stream`.
     ///
-    /// The stream is read in blocks. While the previous block walked on at
-    /// least one access in eight, each access also prefetches the host
-    /// memory of the walk `prefetchDistance` accesses ahead (its leaf entry
-    /// and that entry's sets in the data-cache model), so the host fetches
-    /// several walks' lines at once. Prefetches are hints: the results are
-    /// the same with or without them.
+    /// Accesses are taken in blocks of `blockSize`. While the previous
+    /// block walked on at least one access in eight, the block is read
+    /// ahead and each access also prefetches the host memory of the walk
+    /// `prefetchDistance` accesses later (its leaf entry and that entry's
+    /// sets in the data-cache model), so the host fetches several walks'
+    /// lines at once; otherwise accesses are translated as they are read.
+    /// Prefetches are hints: the results are the same with or without them.
     @inlinable
     public mutating func run<Stream: AccessStream>(_ stream: inout Stream) throws(SimulationError) {
         let block = lookahead
@@ -72,30 +73,36 @@ public struct TranslationSimulator<Engine: TranslationEngine> {
         let distance = Self.prefetchDistance
         var prefetching = false
         while true {
+            let walksBefore = walkCosts.counters[WalkCounter.walks]
             var count = 0
-            do {
-                while count < size, let record = try stream.next() {
-                    block[count] = record
+            if !prefetching {
+                while count < size {
+                    let next: AccessRecord?
+                    do {
+                        next = try stream.next()
+                    } catch {
+                        throw .trace(error)
+                    }
+                    guard let record = next else { return }
+                    try access(record)
                     count &+= 1
                 }
-            } catch {
-                // Translate what was read before the error, as one access at a time would.
-                for index in 0..<count { try access(block[index]) }
-                throw .trace(error)
-            }
-            if count == 0 { return }
-            let walksBefore = walkCosts.counters[WalkCounter.walks]
-            if prefetching {
+            } else {
+                do {
+                    while count < size, let record = try stream.next() {
+                        block[count] = record
+                        count &+= 1
+                    }
+                } catch {
+                    // Translate what was read before the error, as reading one at a time would.
+                    for index in 0..<count { try access(block[index]) }
+                    throw .trace(error)
+                }
+                if count == 0 { return }
                 for index in 0..<min(distance, count) { prefetchWalk(block[index].address) }
                 var index = 0
                 while index < count {
                     if index &+ distance < count { prefetchWalk(block[index &+ distance].address) }
-                    try access(block[index])
-                    index &+= 1
-                }
-            } else {
-                var index = 0
-                while index < count {
                     try access(block[index])
                     index &+= 1
                 }

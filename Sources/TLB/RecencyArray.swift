@@ -38,20 +38,23 @@
         return accessBehindFront(key, base)
     }
 
-    /// `access` when the key is not the most recent of its set.
+    /// `access` when the key is not the most recent of its set: one pass
+    /// that searches and shifts at once, each way taking the key before it,
+    /// until the way that held the key (a hit) or past the last way (a miss,
+    /// which drops the last key).
     @inlinable
     func accessBehindFront(_ key: UInt64, _ base: UnsafeMutablePointer<UInt64>) -> Bool {
-        var position = 1
-        while position < ways && base[position] != key { position &+= 1 }
-        let hit = position < ways
-        // On a miss the last way is dropped; on a hit the key's own way is.
-        var move = hit ? position : ways &- 1
-        while move > 0 {
-            base[move] = base[move &- 1]
-            move &-= 1
-        }
+        var carried = base[0]
         base[0] = key
-        return hit
+        var position = 1
+        while position < ways {
+            let current = base[position]
+            base[position] = carried
+            if current == key { return true }
+            carried = current
+            position &+= 1
+        }
+        return false
     }
 
     /// Prefetches the host line holding the front of `key`'s set.

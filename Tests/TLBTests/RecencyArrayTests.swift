@@ -27,13 +27,14 @@ struct RecencyArrayTests {
         }
     }
 
-    @Test("removeAll empties every set")
-    func removeAll() {
+    @Test("removeAll empties every set, with and without bucket counts", arguments: [8, 32])
+    func removeAll(ways: Int) {
         let arena = StorageArena()
-        let array = RecencyArray(entries: 32, ways: 8, arena: arena)
+        let array = RecencyArray(entries: 32, ways: ways, arena: arena)
         for key: UInt64 in 0..<32 { _ = array.access(key) }
         #expect((0..<32).allSatisfy { array.access(UInt64($0)) })
         array.removeAll()
         #expect((0..<32).allSatisfy { !array.access(UInt64($0)) }, "every key was removed")
+        #expect((0..<32).allSatisfy { array.access(UInt64($0)) }, "and every key was filled again")
     }
 }

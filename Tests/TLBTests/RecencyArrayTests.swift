@@ -27,7 +27,7 @@ struct RecencyArrayTests {
         }
     }
 
-    @Test("removeAll empties every set, with and without bucket counts", arguments: [8, 32])
+    @Test("removeAll empties every set", arguments: [8, 32])
     func removeAll(ways: Int) {
         let arena = StorageArena()
         let array = RecencyArray(entries: 32, ways: ways, arena: arena)

@@ -54,6 +54,29 @@ public struct NativeEngine: TranslationEngine {
         }
     }
 
+    /// Reads the entries above the leaf (usually in host caches) and
+    /// prefetches the leaf entry.
+    @inlinable
+    public func prefetchWalk(_ address: UInt64) -> UInt64? {
+        var table = builder.root & PageTableEntry.addressMask
+        var level = walker.controls.mode.levels
+        while true {
+            let slot = table &+ PagingMode.index(of: address, at: level) &* 8
+            if level == 1 {
+                memory.prefetch(slot)
+                return slot
+            }
+            let entry = memory.load64(slot)
+            if entry & 1 == 0 { return nil }
+            if level <= 3 && entry & (1 << 7) != 0 {
+                memory.prefetch(slot)
+                return slot
+            }
+            table = entry & PageTableEntry.addressMask
+            level &-= 1
+        }
+    }
+
     /// Maps the page holding `address` to the next free physical page.
     @usableFromInline @inline(never)
     mutating func mapPage(of address: UInt64) throws(SimulationError) {

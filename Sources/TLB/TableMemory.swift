@@ -1,64 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Translation
 
 /// Physical memory for the simulator's page tables: up to two contiguous
-/// regions of 4 KiB frames, each found through a directory indexed by the
-/// frame's offset in its region. A load is two dependent reads with no
-/// hashing and no exclusivity check; frames are allocated on first store.
-/// Outside the regions memory reads as zero and stores are dropped (the
-/// walkers store only A/D bits into table entries, which lie in a region).
+/// regions, each one reserved range of host virtual memory that the host
+/// fills with zero pages on first touch (and, where it can, backs with
+/// transparent huge pages). A load is one read at the region's offset, with
+/// no directory, hashing or exclusivity check, and the tables of a workload
+/// sit in few host pages. Outside the regions memory reads as zero and
+/// stores are dropped (the walkers store only A/D bits into table entries,
+/// which lie in a region).
 ///
 /// It is a reference type: the builders and walkers of one engine share it.
 public final class TableMemory: PhysicalMemory, @unchecked Sendable {
     @usableFromInline let bases: (UInt64, UInt64)
-    @usableFromInline let frameCounts: (UInt64, UInt64)
-    @usableFromInline let directories: (UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>, UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>)
+    @usableFromInline let sizes: (UInt64, UInt64)
+    @usableFromInline let regions: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)
 
     /// Regions `[base, base + bytes)`; a second region of 0 bytes is unused.
+    /// Traps if the host cannot reserve the address space.
     public init(_ first: (base: UInt64, bytes: UInt64), _ second: (base: UInt64, bytes: UInt64) = (0, 0)) {
         bases = (first.base, second.base)
-        frameCounts = (first.bytes >> 12, second.bytes >> 12)
-        let a = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>.allocate(capacity: max(Int(first.bytes >> 12), 1))
-        a.initialize(repeating: nil, count: max(Int(first.bytes >> 12), 1))
-        let b = UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>.allocate(capacity: max(Int(second.bytes >> 12), 1))
-        b.initialize(repeating: nil, count: max(Int(second.bytes >> 12), 1))
-        directories = (a, b)
+        sizes = (first.bytes, second.bytes)
+        regions = (TableMemory.reserve(first.bytes), TableMemory.reserve(second.bytes))
     }
 
     deinit {
-        for (directory, count) in [(directories.0, frameCounts.0), (directories.1, frameCounts.1)] {
-            for index in 0..<Int(count) { directory[index]?.deallocate() }
-            directory.deallocate()
-        }
+        munmap(regions.0, TableMemory.mappedBytes(sizes.0))
+        munmap(regions.1, TableMemory.mappedBytes(sizes.1))
     }
 
-    /// The directory slot of the frame holding `address`, or nil outside the regions.
+    static func mappedBytes(_ bytes: UInt64) -> Int { Int(bytes + 8 + 4095) & ~4095 }
+
+    /// Reserves `bytes` of zero-filled, lazily backed host memory.
+    static func reserve(_ bytes: UInt64) -> UnsafeMutableRawPointer {
+        let length = mappedBytes(bytes)
+        let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            preconditionFailure("cannot reserve \(length) bytes of host address space for page tables: "
+                                + String(cString: strerror(errno)))
+        }
+        #if canImport(Glibc)
+        _ = madvise(mapped, length, MADV_HUGEPAGE)
+        #endif
+        return mapped
+    }
+
+    /// The host address of the aligned 8 bytes holding `address`, or nil
+    /// outside the regions.
     @inlinable @inline(__always)
-    func slot(_ address: UInt64) -> UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>? {
-        let first = (address &- bases.0) &>> 12
-        if first < frameCounts.0 { return directories.0 + Int(truncatingIfNeeded: first) }
-        let second = (address &- bases.1) &>> 12
-        if second < frameCounts.1 { return directories.1 + Int(truncatingIfNeeded: second) }
+    func location(_ address: UInt64) -> UnsafeMutableRawPointer? {
+        let aligned = address & ~7
+        let first = aligned &- bases.0
+        if first < sizes.0 { return regions.0 + Int(truncatingIfNeeded: first) }
+        let second = aligned &- bases.1
+        if second < sizes.1 { return regions.1 + Int(truncatingIfNeeded: second) }
         return nil
     }
 
     @inlinable
     public func load64(_ address: UInt64) -> UInt64 {
-        guard let slot = slot(address), let frame = slot.pointee else { return 0 }
-        return frame[Int(truncatingIfNeeded: (address &>> 3) & 511)]
+        guard let location = location(address) else { return 0 }
+        return location.load(as: UInt64.self)
+    }
+
+    /// Prefetches the host line holding `address` (a hint; see `hostPrefetch`).
+    @inlinable @inline(__always)
+    func prefetch(_ address: UInt64) {
+        if let location = location(address) { hostPrefetch(location) }
     }
 
     @inlinable
     public func store64(_ address: UInt64, _ value: UInt64) {
-        guard let slot = slot(address) else { return }
-        let frame = slot.pointee ?? allocateFrame(slot)
-        frame[Int(truncatingIfNeeded: (address &>> 3) & 511)] = value
-    }
-
-    @usableFromInline @inline(never)
-    func allocateFrame(_ slot: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>) -> UnsafeMutablePointer<UInt64> {
-        let frame = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
-        frame.initialize(repeating: 0, count: 512)
-        slot.pointee = frame
-        return frame
+        guard let location = location(address) else { return }
+        location.storeBytes(of: value, as: UInt64.self)
     }
 }

@@ -49,4 +49,13 @@ public protocol TranslationEngine {
     var guestRoot: UInt64 { get }
     /// Walks `address` for an access of `type`.
     mutating func walk(_ address: UInt64, type: AccessType, recorder: inout WalkRecorder) throws(SimulationError) -> WalkOutcome
+    /// A hint before a likely walk of `address`: prefetches the host memory
+    /// of the entry the walk will read last and returns that entry's
+    /// physical address, or nil. It changes no state (no A/D bits, no
+    /// mapping). The default does nothing.
+    func prefetchWalk(_ address: UInt64) -> UInt64?
+}
+
+extension TranslationEngine {
+    @inlinable public func prefetchWalk(_ address: UInt64) -> UInt64? { nil }
 }

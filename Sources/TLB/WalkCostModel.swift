@@ -28,10 +28,13 @@ public struct WalkCostModel: @unchecked Sendable {
     /// Per level (index 0...5): the translation cache array, if any.
     @usableFromInline let translationCaches: UnsafeMutablePointer<SetAssociativeArray>
     @usableFromInline let translationCacheLevels: UnsafeMutablePointer<Bool>
+    /// The PWC: keys in recency order when it is LRU, else a full array.
     @usableFromInline let pwc: SetAssociativeArray
+    @usableFromInline let pwcKeys: RecencyArray
+    @usableFromInline let pwcIsLRU: Bool
     @usableFromInline let nestedTLB: SetAssociativeArray
     @usableFromInline let hasNestedTLB: Bool
-    @usableFromInline let dataCache: (SetAssociativeArray, SetAssociativeArray, SetAssociativeArray)
+    @usableFromInline let dataCache: (RecencyArray, RecencyArray, RecencyArray)
     @usableFromInline let lineShift: UInt64
     @usableFromInline let latencies: (cache: Double, nestedTLB: Double, l1: Double, l2: Double, llc: Double, dram: Double)
     /// The counters; see `WalkCounter`.
@@ -60,8 +63,11 @@ public struct WalkCostModel: @unchecked Sendable {
                 }
             }
         }
-        pwc = walk.design == .pwc
+        pwcIsLRU = walk.design == .pwc && walk.replacement == .lru
+        pwc = walk.design == .pwc && !pwcIsLRU
             ? SetAssociativeArray(entries: walk.entries, ways: walk.ways, policy: walk.replacement, arena: arena) : placeholder
+        pwcKeys = pwcIsLRU ? RecencyArray(entries: walk.entries, ways: walk.ways, arena: arena)
+            : RecencyArray(entries: 1, ways: 1, arena: arena)
         if let nested = configuration.nestedTLB {
             nestedTLB = SetAssociativeArray(entries: nested.entries, ways: nested.ways, policy: nested.replacement, arena: arena)
             hasNestedTLB = true
@@ -70,8 +76,8 @@ public struct WalkCostModel: @unchecked Sendable {
             hasNestedTLB = false
         }
         let cost = configuration.cost
-        func level(_ level: DataCacheLevel) -> SetAssociativeArray {
-            SetAssociativeArray(entries: level.bytes / cost.lineBytes, ways: level.ways, policy: .lru, arena: arena)
+        func level(_ level: DataCacheLevel) -> RecencyArray {
+            RecencyArray(entries: level.bytes / cost.lineBytes, ways: level.ways, arena: arena)
         }
         dataCache = (level(cost.l1), level(cost.l2), level(cost.llc))
         lineShift = UInt64(cost.lineBytes.trailingZeroBitCount)
@@ -191,7 +197,7 @@ public struct WalkCostModel: @unchecked Sendable {
     func read(_ reference: WalkReference, cacheable: Bool) -> Double {
         if design == 1 && cacheable && !WalkCostModel.isLeaf(reference) {
             let key = reference.address &>> 3
-            if pwc.access(tag: key, set: pwc.set(of: key), context: 0) {
+            if pwcIsLRU ? pwcKeys.access(key) : pwc.access(tag: key, set: pwc.set(of: key), context: 0) {
                 counters[WalkCounter.pwcHits] &+= 1
                 return latencies.cache
             }
@@ -203,20 +209,30 @@ public struct WalkCostModel: @unchecked Sendable {
     /// The cycles of reading `line`, and the fills the read causes.
     @inlinable @inline(__always)
     func lineCost(_ line: UInt64) -> Double {
-        if dataCache.0.access(tag: line, set: dataCache.0.set(of: line), context: 0) {
+        if dataCache.0.access(line) {
             counters[WalkCounter.lineL1] &+= 1
             return latencies.l1
         }
-        if dataCache.1.access(tag: line, set: dataCache.1.set(of: line), context: 0) {
+        if dataCache.1.access(line) {
             counters[WalkCounter.lineL2] &+= 1
             return latencies.l2
         }
-        if dataCache.2.access(tag: line, set: dataCache.2.set(of: line), context: 0) {
+        if dataCache.2.access(line) {
             counters[WalkCounter.lineLLC] &+= 1
             return latencies.llc
         }
         counters[WalkCounter.lineDRAM] &+= 1
         return latencies.dram
+    }
+
+    /// Prefetches the host memory that reading the entry at `entryAddress`
+    /// through the data-cache model will touch (a hint for the simulator's
+    /// look-ahead; it changes no state).
+    @inlinable @inline(__always)
+    func prefetchRead(_ entryAddress: UInt64) {
+        let line = entryAddress &>> lineShift
+        dataCache.1.prefetch(line)
+        dataCache.2.prefetch(line)
     }
 
     // MARK: Invalidation
@@ -234,7 +250,9 @@ public struct WalkCostModel: @unchecked Sendable {
                 return context.vpid == vpid && (pcid == nil || context.pcid == pcid)
             }
         }
-        if design == 1 { pwc.invalidateAll { _, _ in true } }
+        if design == 1 {
+            if pwcIsLRU { pwcKeys.removeAll() } else { pwc.invalidateAll { _, _ in true } }
+        }
     }
 
     /// Invalidates the nested TLB (INVEPT).

@@ -22,7 +22,7 @@ public struct NativeEngine: TranslationEngine {
     public init(pageSize: PageSize, mode: PagingMode = .fourLevel) throws(SimulationError) {
         self.pageSize = pageSize
         walker = PageWalker(controls: PagingControls(mode: mode))
-        memory = TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes))
+        memory = try TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes))
         var view = memory
         do {
             builder = try PageTableBuilder(format: .x86, mode: mode,

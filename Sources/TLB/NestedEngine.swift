@@ -23,7 +23,7 @@ public struct NestedEngine: TranslationEngine {
                 hostMode: PagingMode = .fourLevel) throws(SimulationError) {
         self.guestPageSize = guestPageSize
         self.hostPageSize = hostPageSize
-        memory = TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes), (NestedEngine.guestRAM + (1 << 30), 1 << 30))
+        memory = try TableMemory((NativeEngine.tableBase, NativeEngine.tableBytes), (NestedEngine.guestRAM + (1 << 30), 1 << 30))
         var host = memory
         var guestView = OffsetMemory(base: memory, offset: NestedEngine.guestRAM)
         do {

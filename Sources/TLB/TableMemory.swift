@@ -21,11 +21,17 @@ public final class TableMemory: PhysicalMemory, @unchecked Sendable {
     @usableFromInline let regions: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)
 
     /// Regions `[base, base + bytes)`; a second region of 0 bytes is unused.
-    /// Traps if the host cannot reserve the address space.
-    public init(_ first: (base: UInt64, bytes: UInt64), _ second: (base: UInt64, bytes: UInt64) = (0, 0)) {
+    /// Throws if the host cannot reserve the address space.
+    public init(_ first: (base: UInt64, bytes: UInt64), _ second: (base: UInt64, bytes: UInt64) = (0, 0)) throws(SimulationError) {
         bases = (first.base, second.base)
         sizes = (first.bytes, second.bytes)
-        regions = (TableMemory.reserve(first.bytes), TableMemory.reserve(second.bytes))
+        let firstRegion = try TableMemory.reserve(first.bytes)
+        do {
+            regions = (firstRegion, try TableMemory.reserve(second.bytes))
+        } catch {
+            munmap(firstRegion, TableMemory.mappedBytes(first.bytes))
+            throw error
+        }
     }
 
     deinit {
@@ -36,12 +42,13 @@ public final class TableMemory: PhysicalMemory, @unchecked Sendable {
     static func mappedBytes(_ bytes: UInt64) -> Int { Int(bytes + 8 + 4095) & ~4095 }
 
     /// Reserves `bytes` of zero-filled, lazily backed host memory.
-    static func reserve(_ bytes: UInt64) -> UnsafeMutableRawPointer {
+    /// The corresponding system call is `mmap`.
+    static func reserve(_ bytes: UInt64) throws(SimulationError) -> UnsafeMutableRawPointer {
         let length = mappedBytes(bytes)
         let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
-            preconditionFailure("cannot reserve \(length) bytes of host address space for page tables: "
-                                + String(cString: strerror(errno)))
+            throw .mapping("cannot reserve \(length) bytes of host address space for page tables: "
+                           + String(cString: strerror(errno)))
         }
         #if canImport(Glibc)
         _ = madvise(mapped, length, MADV_HUGEPAGE)

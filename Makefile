@@ -19,13 +19,13 @@ build: deps
 
 reproduce: build
 	.build/release/vmemlab reproduce --all --out $(OUT)
-	VMEMLAB_RESULTS=$(OUT) VMEMLAB_FIGURES=$(OUT)/figures scripts/run-notebooks.sh
+	VMEMLAB_RESULTS=$(abspath $(OUT)) VMEMLAB_FIGURES=$(abspath $(OUT))/figures scripts/run-notebooks.sh
 
 reproduce-quick: build
 	.build/release/vmemlab reproduce --all --quick --out $(OUT)
 
 figures:
-	VMEMLAB_RESULTS=$(OUT) VMEMLAB_FIGURES=$(OUT)/figures scripts/run-notebooks.sh
+	VMEMLAB_RESULTS=$(abspath $(OUT)) VMEMLAB_FIGURES=$(abspath $(OUT))/figures scripts/run-notebooks.sh
 
 # The notebooks run twice: on the committed results (figures go to a scratch
 # directory, so the tree stays clean) and on the synthetic fixtures, where

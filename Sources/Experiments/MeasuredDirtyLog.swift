@@ -60,7 +60,7 @@ public struct MeasuredDirtyLog: Sendable {
         while bytes < 2 * (self.bytes >> 12) * 16 { bytes <<= 1 }
         let vm = try? context.device.makeVirtualMachine()
         let available = (try? vm?.capability(.dirtyLogRing)) ?? 0
-        return Int(available ?? 0) >= bytes ? bytes : nil
+        return Int(available) >= bytes ? bytes : nil
     }
 
     public func run(_ context: KVMMeasurementContext) throws -> (points: [Point], skipped: [(HostBacking, String)]) {

@@ -36,11 +36,16 @@ public struct SimulateCommand: ParsableCommand {
     @Option(help: "Also write the results as CSV to this file.") var csv: String?
     @OptionGroup(title: "Guest-OS event workloads under native, nested, shadow or agile paging (docs/SHADOW.md)")
     var guestOS: StrategyOptions
+    @OptionGroup(title: "NUMA placement of data and page tables (docs/SIMULATOR.md, docs/NUMA.md)")
+    var numa: SimulateNUMAOptions
 
     public init() {}
 
     public func validate() throws {
-        if guestOS.isActive { return try validateGuestOS() }
+        if guestOS.isActive {
+            guard !numa.isActive else { throw ValidationError("the NUMA options go with --trace or --workload, not --guest-os") }
+            return try validateGuestOS()
+        }
         switch (trace, workload) {
         case (nil, nil): throw ValidationError("give --trace FILE --trace-format raw64|lackey, or --workload NAME")
         case (.some, .some): throw ValidationError("give --trace or --workload, not both")
@@ -75,7 +80,20 @@ public struct SimulateCommand: ParsableCommand {
 
     public func run() throws {
         if guestOS.isActive { return try runGuestOS() }
-        let configuration: TLBConfiguration
+        let report = try simulationReport()
+        if json {
+            print(try report.json())
+        } else {
+            print(report.text)
+        }
+        if let csv {
+            try report.csv.write(to: URL(fileURLWithPath: csv))
+        }
+    }
+
+    /// Runs the trace or workload through the model and reports it.
+    func simulationReport() throws -> SimulationReport {
+        var configuration: TLBConfiguration
         do {
             if let path = tlb {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -88,6 +106,8 @@ public struct SimulateCommand: ParsableCommand {
         } catch let error as TLBConfigurationError {
             throw CommandFailure("\(tlb.map { "\($0): " } ?? "")\(error)")
         }
+        let plan = numa.isActive ? try numa.plan(dramCycles: configuration.cost.dramCycles) : nil
+        if let plan { configuration = plan.applied(to: configuration) }
         let guest = PageSize(name: guestPage)!, host = PageSize(name: hostPage)!  // checked in validate()
         let choice = PagingChoice(rawValue: paging)!
         let start = ContinuousClock.now
@@ -117,16 +137,8 @@ public struct SimulateCommand: ParsableCommand {
         let rate = seconds > 0 ? Double(statistics.accesses) / seconds / 1e6 : 0
         FileHandle.standardError.write(Data(String(format: "simulate: %llu translations in %.3f s (%.1f M translations/s)\n",
                                                    statistics.accesses, seconds, rate).utf8))
-        let report = SimulationReport(statistics: statistics, paging: choice.rawValue,
-                                      guestPage: guest, hostPage: choice == .native ? guest : host)
-        if json {
-            print(try report.json())
-        } else {
-            print(report.text)
-        }
-        if let csv {
-            try report.csv.write(to: URL(fileURLWithPath: csv))
-        }
+        return SimulationReport(statistics: statistics, paging: choice.rawValue,
+                                guestPage: guest, hostPage: choice == .native ? guest : host, numa: plan)
     }
 
     /// Runs `stream` through the engine for `choice`.

@@ -9,6 +9,8 @@ struct SimulationReport {
     var paging: String
     var guestPage: PageSize
     var hostPage: PageSize
+    /// The NUMA placement, when the run has one.
+    var numa: SimulationNUMAPlan? = nil
 
     static func references(_ table: [WalkDimension: [Int: UInt64]]) -> [String: [String: UInt64]] {
         var result: [String: [String: UInt64]] = [:]
@@ -20,7 +22,7 @@ struct SimulationReport {
 
     func json() throws -> String {
         let s = statistics
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "accesses": s.accesses,
             "paging": paging,
             "guest_page": guestPage.name,
@@ -43,6 +45,7 @@ struct SimulationReport {
             "predicted_cycles": s.predictedCycles,
             "cycles_per_access": s.cyclesPerAccess,
         ]
+        if let numa { object["numa"] = numa.object(s) }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -64,6 +67,7 @@ struct SimulationReport {
         lines.append("PTE lines         L1 \(s.lineHits.l1), L2 \(s.lineHits.l2), LLC \(s.lineHits.llc), DRAM \(s.lineHits.dram)")
         lines.append("predicted cycles  " + String(format: "%.0f (%.3f per access; walks %.0f)", s.predictedCycles,
                                                    s.cyclesPerAccess, s.walkCycles))
+        if let numa { lines.append(numa.text(s)) }
         return lines.joined(separator: "\n")
     }
 

@@ -90,7 +90,8 @@ struct SimulateNUMAOptions: ParsableArguments {
                                   interference: Dictionary(uniqueKeysWithValues: interfered.map { ($0, factor) }))
         let tableNode = placement.tableNode(forWalkerOn: cpu)
         return SimulationNUMAPlan(
-            nodeCount: topology.nodes.count, cpuNode: cpu, dataNode: data, placement: placement, pageTableNode: tableNode,
+            nodeCount: topology.nodes.count, cpuNode: cpu, dataNode: data, placementName: ptPlacement ?? "local",
+            pageTableNode: tableNode,
             interferenceNodes: interfered.nodes, interferenceFactor: factor,
             pageTableCycles: try model.latency(cpuNode: cpu, memoryNode: tableNode),
             dataCycles: try model.latency(cpuNode: cpu, memoryNode: data))

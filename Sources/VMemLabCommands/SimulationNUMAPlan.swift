@@ -1,4 +1,4 @@
-import GuestMemory
+import Foundation
 import TLB
 
 /// Where one `simulate` run's CPU, data and page tables live, and what a
@@ -18,7 +18,8 @@ struct SimulationNUMAPlan {
     var nodeCount: Int
     var cpuNode: Int
     var dataNode: Int
-    var placement: PageTablePlacement
+    /// The placement as `--pt-placement` named it: local, remote, replicated or node:K.
+    var placementName: String
     /// The node of the page-table copy the CPU walks.
     var pageTableNode: Int
     var interferenceNodes: [Int]
@@ -33,14 +34,6 @@ struct SimulationNUMAPlan {
         var result = configuration
         result.cost.dramCycles = pageTableCycles
         return result
-    }
-
-    var placementName: String {
-        switch placement {
-        case .vcpuNode: "local"
-        case .replicated: "replicated"
-        case let .node(node): "node:\(node)"
-        }
     }
 
     /// The `numa` object of the JSON report.
@@ -61,7 +54,8 @@ struct SimulationNUMAPlan {
     func text(_ statistics: SimulationStatistics) -> String {
         let dram = statistics.lineHits.dram
         return "NUMA              \(nodeCount) nodes; CPU node \(cpuNode), data node \(dataNode), page tables \(placementName) "
-            + "(node \(pageTableNode)): \(dram) walk refs to DRAM at \(pageTableCycles) cycles, "
-            + "data (every access to memory, an upper bound) \(Double(statistics.accesses) * dataCycles) cycles"
+            + "(node \(pageTableNode)): \(dram) walk refs to DRAM at "
+            + String(format: "%.1f cycles; data (every access to memory, an upper bound) %.0f cycles",
+                     pageTableCycles, Double(statistics.accesses) * dataCycles)
     }
 }

@@ -46,6 +46,7 @@ struct SimulateNUMATests {
         #expect(Self.number(local, "walk_local_refs") == dram?.doubleValue)
         #expect(Self.number(remote, "walk_local_refs") == 0)
         #expect(Self.number(remote, "walk_remote_refs") == dram?.doubleValue)
+        #expect((remote["numa"] as? [String: Any])?["pt_placement"] as? String == "remote")
         #expect(Self.number(remote, "pt_node") == 2)  // opposite corner of the 4-node ring
         #expect(Self.number(remote, "walk_cycles") > Self.number(local, "walk_cycles"))
         #expect(Self.number(remote, "predicted_cycles") > Self.number(local, "predicted_cycles"))

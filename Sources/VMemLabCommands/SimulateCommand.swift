@@ -43,7 +43,7 @@ public struct SimulateCommand: ParsableCommand {
 
     public func validate() throws {
         if guestOS.isActive {
-            guard !numa.isActive else { throw ValidationError("the NUMA options go with --trace or --workload, not --guest-os") }
+            guard !numa.isActive else { throw ValidationError("the NUMA options go with --trace or --workload, not --guest-workload or --events") }
             return try validateGuestOS()
         }
         switch (trace, workload) {

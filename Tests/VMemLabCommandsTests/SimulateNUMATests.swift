@@ -107,6 +107,7 @@ struct SimulateNUMATests {
         (["--numa-nodes", "2", "--pt-placement", "sideways"], "local, remote, replicated or node:K"),
         (["--numa-nodes", "1", "--pt-placement", "remote"], "second node"),
         (["--data-node", "1"], "--numa-nodes"),
+        (["--guest-workload", "gups", "--numa-nodes", "2"], "not --guest-workload"),
         (["--numa-nodes", "2", "--interference-factor", "0.5"], "--interference-factor"),
     ])
     func badInput(arguments: [String], message: String) {

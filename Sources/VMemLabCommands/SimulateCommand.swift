@@ -108,6 +108,7 @@ public struct SimulateCommand: ParsableCommand {
         }
         let plan = numa.isActive ? try numa.plan(dramCycles: configuration.cost.dramCycles) : nil
         if let plan { configuration = plan.applied(to: configuration) }
+        let dataLines = plan.map { _ in DataLineModel(cost: configuration.cost) }
         let guest = PageSize(name: guestPage)!, host = PageSize(name: hostPage)!  // checked in validate()
         let choice = PagingChoice(rawValue: paging)!
         let start = ContinuousClock.now
@@ -116,16 +117,16 @@ public struct SimulateCommand: ParsableCommand {
             if let path = trace {
                 if traceFormat == "raw64" {
                     var stream = try Raw64TraceReader(path: path)
-                    statistics = try Self.simulate(configuration, choice, guest, host, &stream)
+                    statistics = try Self.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
                 } else {
                     var stream = try LackeyTraceReader(path: path)
-                    statistics = try Self.simulate(configuration, choice, guest, host, &stream)
+                    statistics = try Self.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
                 }
             } else {
                 let region = WorkloadRegion(bytes: ByteCount.parse(footprint)!, accesses: accesses)
                 statistics = try SimulationWorkload(name: workload!, region: region, stride: ByteCount.parse(stride)!,
                                                     zipfExponent: zipfS, seed: seed)
-                    .simulate(configuration, choice, guest, host)
+                    .simulate(configuration, choice, guest, host, dataLines: dataLines)
             }
         } catch let error as TraceError {
             throw CommandFailure(error.description)
@@ -138,11 +139,25 @@ public struct SimulateCommand: ParsableCommand {
         FileHandle.standardError.write(Data(String(format: "simulate: %llu translations in %.3f s (%.1f M translations/s)\n",
                                                    statistics.accesses, seconds, rate).utf8))
         return SimulationReport(statistics: statistics, paging: choice.rawValue,
-                                guestPage: guest, hostPage: choice == .native ? guest : host, numa: plan)
+                                guestPage: guest, hostPage: choice == .native ? guest : host,
+                                numa: plan, dataMemoryAccesses: dataLines?.memoryAccesses ?? 0)
+    }
+
+    /// Runs `stream` through the engine for `choice`, and through
+    /// `dataLines` if given.
+    static func simulate<Stream: AccessStream>(
+        _ configuration: TLBConfiguration, _ choice: PagingChoice, _ guest: PageSize, _ host: PageSize, _ stream: inout Stream,
+        dataLines: DataLineModel? = nil
+    ) throws -> SimulationStatistics {
+        guard let dataLines else { return try translate(configuration, choice, guest, host, &stream) }
+        var counted = DataLineStream(base: stream, lines: dataLines.lines, lineShift: dataLines.lineShift)
+        let statistics = try translate(configuration, choice, guest, host, &counted)
+        dataLines.memoryAccesses = counted.memoryAccesses
+        return statistics
     }
 
     /// Runs `stream` through the engine for `choice`.
-    static func simulate<Stream: AccessStream>(
+    static func translate<Stream: AccessStream>(
         _ configuration: TLBConfiguration, _ choice: PagingChoice, _ guest: PageSize, _ host: PageSize, _ stream: inout Stream
     ) throws -> SimulationStatistics {
         switch choice {

@@ -11,9 +11,8 @@ import TLB
 /// `pageTableCycles` replaces the configuration's `dram_cycles` for the
 /// run. References that hit L1, L2 or the LLC keep their latencies.
 ///
-/// Data: the simulator has no data-cache model, so `data_cycles` prices
-/// every access as one load reaching memory on the data node, an upper
-/// bound that `predicted_cycles` leaves out.
+/// Data: each access that the data-line model (`DataLineModel`) sends to
+/// memory costs `dataCycles`; `predicted_cycles` leaves data out.
 struct SimulationNUMAPlan {
     var nodeCount: Int
     var cpuNode: Int
@@ -36,8 +35,9 @@ struct SimulationNUMAPlan {
         return result
     }
 
-    /// The `numa` object of the JSON report.
-    func object(_ statistics: SimulationStatistics) -> [String: Any] {
+    /// The `numa` object of the JSON report; `dataMemoryAccesses` are the
+    /// accesses the data-line model sends to memory.
+    func object(_ statistics: SimulationStatistics, dataMemoryAccesses: UInt64) -> [String: Any] {
         let dram = statistics.lineHits.dram
         let local = pageTableNode == cpuNode
         return [
@@ -45,17 +45,16 @@ struct SimulationNUMAPlan {
             "pt_node": pageTableNode, "interference_nodes": interferenceNodes, "interference_factor": interferenceFactor,
             "walk_dram_ref_cycles": pageTableCycles, "walk_local_refs": local ? dram : 0, "walk_remote_refs": local ? 0 : dram,
             "walk_numa_cycles": Double(dram) * pageTableCycles, "data_access_cycles": dataCycles,
-            "data_cycles": Double(statistics.accesses) * dataCycles,
-            "data_cycles_model": "every access reaching memory (an upper bound; no data-cache model)",
+            "data_memory_accesses": dataMemoryAccesses, "data_cycles": Double(dataMemoryAccesses) * dataCycles,
         ]
     }
 
     /// One line for the text report.
-    func text(_ statistics: SimulationStatistics) -> String {
+    func text(_ statistics: SimulationStatistics, dataMemoryAccesses: UInt64) -> String {
         let dram = statistics.lineHits.dram
         return "NUMA              \(nodeCount) nodes; CPU node \(cpuNode), data node \(dataNode), page tables \(placementName) "
             + "(node \(pageTableNode)): \(dram) walk refs to DRAM at "
-            + String(format: "%.1f cycles; data (every access to memory, an upper bound) %.0f cycles",
-                     pageTableCycles, Double(statistics.accesses) * dataCycles)
+            + String(format: "%.1f cycles; \(dataMemoryAccesses) data accesses to memory at %.1f cycles, %.0f cycles",
+                     pageTableCycles, dataCycles, Double(dataMemoryAccesses) * dataCycles)
     }
 }

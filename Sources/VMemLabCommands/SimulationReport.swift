@@ -11,6 +11,8 @@ struct SimulationReport {
     var hostPage: PageSize
     /// The NUMA placement, when the run has one.
     var numa: SimulationNUMAPlan? = nil
+    /// With `numa`: the accesses the data-line model sends to memory.
+    var dataMemoryAccesses: UInt64 = 0
 
     static func references(_ table: [WalkDimension: [Int: UInt64]]) -> [String: [String: UInt64]] {
         var result: [String: [String: UInt64]] = [:]
@@ -45,7 +47,7 @@ struct SimulationReport {
             "predicted_cycles": s.predictedCycles,
             "cycles_per_access": s.cyclesPerAccess,
         ]
-        if let numa { object["numa"] = numa.object(s) }
+        if let numa { object["numa"] = numa.object(s, dataMemoryAccesses: dataMemoryAccesses) }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -67,7 +69,7 @@ struct SimulationReport {
         lines.append("PTE lines         L1 \(s.lineHits.l1), L2 \(s.lineHits.l2), LLC \(s.lineHits.llc), DRAM \(s.lineHits.dram)")
         lines.append("predicted cycles  " + String(format: "%.0f (%.3f per access; walks %.0f)", s.predictedCycles,
                                                    s.cyclesPerAccess, s.walkCycles))
-        if let numa { lines.append(numa.text(s)) }
+        if let numa { lines.append(numa.text(s, dataMemoryAccesses: dataMemoryAccesses)) }
         return lines.joined(separator: "\n")
     }
 

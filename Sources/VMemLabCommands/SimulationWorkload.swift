@@ -13,28 +13,28 @@ struct SimulationWorkload {
     var zipfExponent: Double
     var seed: UInt64
 
-    func simulate(_ configuration: TLBConfiguration, _ choice: PagingChoice, _ guest: PageSize, _ host: PageSize) throws
-        -> SimulationStatistics
+    func simulate(_ configuration: TLBConfiguration, _ choice: PagingChoice, _ guest: PageSize, _ host: PageSize,
+                  dataLines: DataLineModel? = nil) throws -> SimulationStatistics
     {
         switch name {
         case "sequential":
             var stream = StridedStream.sequential(region: region)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         case "strided":
             var stream = StridedStream(region: region, stride: stride)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         case "uniform":
             var stream = UniformStream(region: region, seed: seed)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         case "zipf":
             var stream = ZipfStream(region: region, exponent: zipfExponent, seed: seed)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         case "pointer-chase":
             var stream = PointerChaseStream(region: region, seed: seed)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         default:
             var stream = GUPSStream(region: region, seed: seed)
-            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream)
+            return try SimulateCommand.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
         }
     }
 }

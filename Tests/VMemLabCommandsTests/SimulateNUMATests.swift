@@ -70,16 +70,27 @@ struct SimulateNUMATests {
         #expect(large < small)
     }
 
-    @Test("data accesses cost the latency to the data node, interference included")
+    @Test("data accesses that miss the data-line model cost the latency to the data node, interference included")
     func data() throws {
         let base = Self.workload + ["--numa-nodes", "2"]
         let local = try Self.object(base)
         let remote = try Self.object(base + ["--data-node", "1"])
         let busy = try Self.object(base + ["--data-node", "1", "--interference-nodes", "1", "--interference-factor", "3"])
-        #expect(Self.number(local, "data_cycles") == 20000 * 250)
-        #expect(Self.number(remote, "data_cycles") == 20000 * 250 * 2.1)
-        #expect(abs(Self.number(busy, "data_cycles") - 20000 * 250 * 2.1 * 3) < 1e-3)
+        let misses = Self.number(local, "data_memory_accesses")
+        #expect(misses > 0 && misses <= 20000)
+        #expect(Self.number(remote, "data_memory_accesses") == misses)
+        #expect(Self.number(local, "data_cycles") == misses * 250)
+        #expect(abs(Self.number(remote, "data_cycles") - misses * 250 * 2.1) < 1e-6 * misses * 250)
+        #expect(abs(Self.number(busy, "data_cycles") - misses * 250 * 2.1 * 3) < 1e-6 * misses * 250)
         #expect(Self.number(remote, "walk_cycles") == Self.number(local, "walk_cycles"))
+    }
+
+    @Test("a footprint that fits the LLC reaches memory once per line")
+    func dataFitsCache() throws {
+        let small = try Self.object(["simulate", "--workload", "uniform", "--footprint", "1M", "--accesses", "100000",
+                                     "--tlb-preset", "zen4", "--json", "--numa-nodes", "2"])
+        let misses = Self.number(small, "data_memory_accesses")
+        #expect(misses > 0 && misses <= Double((1 << 20) / 64))
     }
 
     @Test("without NUMA options the report is the plain simulation's, and one local node prices DRAM as before")

@@ -93,6 +93,22 @@ struct SimulateNUMATests {
         #expect(misses > 0 && misses <= Double((1 << 20) / 64))
     }
 
+    @Test("a trace goes through the data-line model too: each distinct line reaches memory once")
+    func trace() throws {
+        let path = scratch("numa-trace.raw64")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // 3 passes over 100 lines of 64 bytes, two accesses per line.
+        var addresses: [UInt64] = []
+        for _ in 0..<3 { for line in 0..<100 { addresses += [0x4000_0000 + UInt64(line) * 64, 0x4000_0000 + UInt64(line) * 64 + 8] } }
+        let data = addresses.withUnsafeBufferPointer { Data(buffer: $0) }
+        try data.write(to: URL(fileURLWithPath: path))
+        let object = try Self.object(["simulate", "--trace", path, "--trace-format", "raw64", "--tlb-preset", "zen4",
+                                      "--numa-nodes", "2", "--data-node", "1"])
+        #expect(Self.number(object, "accesses") == 600)
+        #expect(Self.number(object, "data_memory_accesses") == 100)
+        #expect(abs(Self.number(object, "data_cycles") - 100 * 525) < 1e-6)
+    }
+
     @Test("without NUMA options the report is the plain simulation's, and one local node prices DRAM as before")
     func unchanged() throws {
         let plain = try Self.report(Self.workload)

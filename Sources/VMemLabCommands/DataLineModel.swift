@@ -7,7 +7,8 @@ import Workloads
 /// and associativity of the configuration's LLC (rounded down to a power of
 /// two of sets), which holds data lines only.
 final class DataLineModel {
-    var lines: NUMALRUCache
+    /// The empty cache each run starts from.
+    let lines: NUMALRUCache
     let lineShift: UInt64
     /// The accesses that missed the cache, so far.
     var memoryAccesses: UInt64 = 0

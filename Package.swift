@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        // MARK: Pure models (no Glibc)
+        // MARK: Portable models (Translation is pure Swift; CCPUID reads CPUID for the `host` TLB preset)
         .target(name: "Translation"),
         .target(name: "CCPUID"),
         .target(name: "TLB", dependencies: ["Translation", "Workloads", "CCPUID", "TOMLKit"]),

@@ -11,13 +11,6 @@ extension TypedAddress {
     @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.raw < rhs.raw }
     @inlinable public static func + (lhs: Self, rhs: UInt64) -> Self { Self(lhs.raw &+ rhs) }
     public var description: String { "0x" + String(raw, radix: 16) }
-
-    /// The address rounded down to a multiple of `size`'s page.
-    @inlinable public func alignedDown(to size: PageSize) -> Self { Self(raw & ~size.offsetMask) }
-    /// The offset of the address inside its page of `size`.
-    @inlinable public func offset(in size: PageSize) -> UInt64 { raw & size.offsetMask }
-    /// Whether the address is a multiple of `size`'s page.
-    @inlinable public func isAligned(to size: PageSize) -> Bool { raw & size.offsetMask == 0 }
 }
 
 /// A guest-virtual (linear) address, as the guest's software uses it.

@@ -35,26 +35,55 @@
         let set = setsArePowerOfTwo ? key & setMask : key % UInt64(truncatingIfNeeded: sets)
         let base = keys + Int(truncatingIfNeeded: set) &* ways
         if base[0] == key { return true }
-        return accessBehindFront(key, base)
+        return RecencyArray.accessBehindFront(key, base, ways: ways)
     }
 
-    /// `access` when the key is not the most recent of its set: one pass
-    /// that searches and shifts at once, each way taking the key before it,
-    /// until the way that held the key (a hit) or past the last way (a miss,
-    /// which drops the last key).
+    /// `access` when the key is not the most recent of its set: finds the
+    /// key's way (or none), moves the ways before it (or all but the last)
+    /// back by one and puts the key in front.
+    ///
+    /// The first few ways are searched and moved in one pass, since a
+    /// recently used key sits near the front; past them the search compares
+    /// four ways per branch and the move is one `memmove`, so a miss in a
+    /// wide set costs little more than in a narrow one.
     @inlinable
-    func accessBehindFront(_ key: UInt64, _ base: UnsafeMutablePointer<UInt64>) -> Bool {
+    static func accessBehindFront(_ key: UInt64, _ base: UnsafeMutablePointer<UInt64>, ways: Int) -> Bool {
         var carried = base[0]
-        base[0] = key
         var position = 1
-        while position < ways {
+        while position < min(ways, 4) {
             let current = base[position]
             base[position] = carried
-            if current == key { return true }
+            if current == key {
+                base[0] = key
+                return true
+            }
             carried = current
             position &+= 1
         }
-        return false
+        // Ways 1..<position now hold the keys of ways 0..<position-1, and
+        // `carried` the key of way position-1.
+        var found = position
+        while found &+ 4 <= ways {
+            var match: UInt8 = base[found] == key ? 1 : 0
+            match |= base[found &+ 1] == key ? 1 : 0
+            match |= base[found &+ 2] == key ? 1 : 0
+            match |= base[found &+ 3] == key ? 1 : 0
+            if match != 0 { break }
+            found &+= 4
+        }
+        while found < ways && base[found] != key { found &+= 1 }
+        let hit = found < ways
+        let end = hit ? found : ways &- 1
+        if end >= position {
+            // Move ways position..<end back by one (way `end` is dropped or is the key).
+            if end > position {
+                let from = base + position
+                UnsafeMutableRawPointer(from + 1).copyMemory(from: from, byteCount: (end &- position) &* 8)
+            }
+            base[position] = carried
+        }
+        base[0] = key
+        return hit
     }
 
     /// Prefetches the host line holding the front of `key`'s set.

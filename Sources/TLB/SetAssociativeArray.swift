@@ -113,41 +113,44 @@
 
     /// The slot a fill into `set` replaces: the first invalid way, else the
     /// policy's victim.
-    @inlinable
+    @inlinable @inline(__always)
     public func victim(in set: Int) -> Int {
         let base = set &* ways
-        if policyKind == 0 || policyKind == 2 {
-            // Invalid entries have stamp 0 and valid ones a stamp >= 1, so the
-            // first minimum is the lowest invalid way, else the oldest.
-            var oldest = base
-            var oldestStamp = stamps[base]
-            var slot = base &+ 1
-            let end = base &+ ways
-            while slot < end {
-                let stamp = stamps[slot]
-                if stamp < oldestStamp {
-                    oldest = slot
-                    oldestStamp = stamp
-                }
-                slot &+= 1
+        guard policyKind == 0 || policyKind == 2 else { return treeOrRandomVictim(in: set) }
+        // Invalid entries have stamp 0 and valid ones a stamp >= 1, so the
+        // first minimum is the lowest invalid way, else the oldest.
+        var oldest = base
+        var oldestStamp = stamps[base]
+        var slot = base &+ 1
+        let end = base &+ ways
+        while slot < end {
+            let stamp = stamps[slot]
+            if stamp < oldestStamp {
+                oldest = slot
+                oldestStamp = stamp
             }
-            return oldest
+            slot &+= 1
         }
+        return oldest
+    }
+
+    /// `victim` for tree-PLRU and random replacement.
+    @usableFromInline @inline(never)
+    func treeOrRandomVictim(in set: Int) -> Int {
+        let base = set &* ways
         for way in 0..<ways where tags[base &+ way] == SetAssociativeArray.invalidTag { return base &+ way }
-        switch policyKind {
-        case 1:
+        if policyKind == 1 {
             let bits = treeBits[set]
             var node = 1
             while node < ways { node = node &* 2 &+ Int(truncatingIfNeeded: (bits &>> UInt64(node)) & 1) }
             return base &+ node &- ways
-        default:
-            state[1] &+= 0x9E37_79B9_7F4A_7C15
-            var z = state[1]
-            z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z &>> 31
-            return base &+ Int(truncatingIfNeeded: z.multipliedFullWidth(by: UInt64(ways)).high)
         }
+        state[1] &+= 0x9E37_79B9_7F4A_7C15
+        var z = state[1]
+        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z &>> 31
+        return base &+ Int(truncatingIfNeeded: z.multipliedFullWidth(by: UInt64(ways)).high)
     }
 
     /// Fills an entry into `set` (or refreshes it if present) and returns
@@ -166,7 +169,7 @@
 
     /// Fills an entry known to be absent from `set` (a lookup just missed):
     /// `fill` without the search.
-    @inlinable @discardableResult
+    @inlinable @inline(__always) @discardableResult
     public func insert(tag: UInt64, set: Int, context: UInt32, payload: UInt64) -> (slot: Int, evicted: UInt64, inserted: Bool) {
         let slot = victim(in: set)
         let evicted = tags[slot]

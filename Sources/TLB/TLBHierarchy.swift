@@ -30,6 +30,11 @@ public final class TLBHierarchy: @unchecked Sendable {
     @usableFromInline let levelProbes: UnsafeMutablePointer<(start: Int, end: Int)>
     /// Per level: the size codes it holds.
     @usableFromInline let levelSizes: UnsafeMutablePointer<UInt8>
+    /// The arrays a fill writes, with their position on the path: per path
+    /// (data, instruction) and size code, a run of `fillTargets` given by
+    /// `fillRuns[path * 3 + code]`, in path order.
+    @usableFromInline let fillTargets: UnsafeMutablePointer<(array: Int, position: Int)>
+    @usableFromInline let fillRuns: UnsafeMutablePointer<(start: Int, end: Int)>
     /// The level indices of the data path, then of the instruction path.
     @usableFromInline let paths: UnsafeMutablePointer<Int>
     @usableFromInline let dataPathCount: Int
@@ -107,6 +112,22 @@ public final class TLBHierarchy: @unchecked Sendable {
         dataPathCount = dataPath.count
         instructionPathStart = dataPath.count
         instructionPathCount = instructionPath.count
+        fillTargets = .allocate(capacity: max(1, 6 * arrayCount))
+        fillRuns = .allocate(capacity: 6)
+        var targetCount = 0
+        for (path, (start, count)) in [(0, dataPath.count), (instructionPathStart, instructionPath.count)].enumerated() {
+            for code in 0..<3 {
+                let runStart = targetCount
+                for position in 0..<count {
+                    let range = levelArrays[paths[start + position]]
+                    for arrayIndex in range.start..<range.end where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
+                        fillTargets[targetCount] = (arrayIndex, position)
+                        targetCount += 1
+                    }
+                }
+                fillRuns[path * 3 + code] = (runStart, targetCount)
+            }
+        }
         // A path whose top level probes one array for one size gets a direct probe.
         directProbes = .allocate(capacity: 2)
         for (index, start) in [0, instructionPathStart].enumerated() {
@@ -133,6 +154,8 @@ public final class TLBHierarchy: @unchecked Sendable {
         probes.deallocate()
         levelProbes.deallocate()
         directProbes.deallocate()
+        fillTargets.deallocate()
+        fillRuns.deallocate()
         paths.deallocate()
     }
 
@@ -245,7 +268,7 @@ public final class TLBHierarchy: @unchecked Sendable {
                     let frame = array.payloads[slot]
                     if position > 0 {
                         let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
-                        fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: position,
+                        fill(address, size: size, frame: frame, global: isGlobal, instruction: instruction, upTo: position,
                              afterMiss: true)
                     }
                     remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
@@ -268,30 +291,32 @@ public final class TLBHierarchy: @unchecked Sendable {
         let pathStart = instruction ? instructionPathStart : 0
         let pathCount = instruction ? instructionPathCount : dataPathCount
         let isGlobal = global && globalPagesEnabled
-        fill(address, size: size, frame: frame, global: isGlobal, pathStart: pathStart, upTo: pathCount)
+        fill(address, size: size, frame: frame, global: isGlobal, instruction: instruction, upTo: pathCount)
         remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
     }
 
     @inlinable
-    func fill(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, pathStart: Int, upTo count: Int,
+    func fill(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, instruction: Bool, upTo count: Int,
               afterMiss: Bool = false) {
         let code = TLBHierarchy.code(size)
         let page = address &>> size.shift
         let tag = page &<< 2 | UInt64(truncatingIfNeeded: code)
-        let owner = global ? context.global.raw : context.raw
-        for position in 0..<count {
-            let level = paths[pathStart &+ position]
-            let range = levelArrays[level]
-            for arrayIndex in range.start..<range.end where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
-                let array = arrays[arrayIndex]
-                let set = array.set(of: page)
-                let (_, evicted, inserted) = afterMiss ? array.insert(tag: tag, set: set, context: owner, payload: frame)
-                    : array.fill(tag: tag, set: set, context: owner, payload: frame)
-                guard inserted else { continue }
-                occupancy[arrayIndex &* 3 &+ code] &+= 1
-                if evicted != SetAssociativeArray.invalidTag {
-                    occupancy[arrayIndex &* 3 &+ Int(truncatingIfNeeded: evicted & 3)] &-= 1
-                }
+        let current = UInt32(truncatingIfNeeded: hot[0])
+        let owner = global ? (current & 0x0FFF_F000) | TLBContext.globalBit : current
+        let run = fillRuns[(instruction ? 3 : 0) &+ code]
+        var index = run.start
+        while index < run.end {
+            let target = fillTargets[index]
+            if target.position >= count { return }
+            index &+= 1
+            let array = arrays[target.array]
+            let set = array.set(of: page)
+            let (_, evicted, inserted) = afterMiss ? array.insert(tag: tag, set: set, context: owner, payload: frame)
+                : array.fill(tag: tag, set: set, context: owner, payload: frame)
+            guard inserted else { continue }
+            occupancy[target.array &* 3 &+ code] &+= 1
+            if evicted != SetAssociativeArray.invalidTag {
+                occupancy[target.array &* 3 &+ Int(truncatingIfNeeded: evicted & 3)] &-= 1
             }
         }
     }
@@ -303,7 +328,7 @@ public final class TLBHierarchy: @unchecked Sendable {
         let instruction = type == .fetch
         let pathStart = instruction ? instructionPathStart : 0
         let pathCount = instruction ? instructionPathCount : dataPathCount
-        fill(address, size: size, frame: frame, global: global && globalPagesEnabled, pathStart: pathStart, upTo: pathCount,
+        fill(address, size: size, frame: frame, global: global && globalPagesEnabled, instruction: instruction, upTo: pathCount,
              afterMiss: true)
         remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
     }

@@ -68,7 +68,7 @@ public final class TableMemory: PhysicalMemory, @unchecked Sendable {
         return nil
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public func load64(_ address: UInt64) -> UInt64 {
         guard let location = location(address) else { return 0 }
         return location.load(as: UInt64.self)

@@ -21,8 +21,12 @@ import Translation
 ///   skips that nested walk.
 /// - A reference that reaches memory costs what its line costs in the
 ///   data-cache model. A cache or nested-TLB hit costs its hit latency.
-public struct WalkCostModel: @unchecked Sendable {
+///
+/// It is a reference type whose state lives in an arena: a walk's
+/// accounting reads it in place and copies nothing.
+public final class WalkCostModel: @unchecked Sendable {
     public let configuration: TLBConfiguration
+    let arena: StorageArena
     @usableFromInline let design: UInt8
     @usableFromInline let scopeAll: Bool
     /// Per level (index 0...5): the translation cache array, if any.
@@ -43,6 +47,7 @@ public struct WalkCostModel: @unchecked Sendable {
 
     public init(configuration: TLBConfiguration, arena: StorageArena) {
         self.configuration = configuration
+        self.arena = arena
         let walk = configuration.walkCache
         design = walk.design == .none ? 0 : walk.design == .pwc ? 1 : 2
         scopeAll = walk.scope == .all
@@ -99,6 +104,10 @@ public struct WalkCostModel: @unchecked Sendable {
     @inlinable
     public func account(_ walk: WalkRecorder, address: UInt64, levels: Int, guestRoot: UInt64, context: TLBContext) {
         counters[WalkCounter.walks] &+= 1
+        if design != 2 && walk.count > 0 && walk[0].dimension == .native {
+            cycles[0] += accountOneDimensional(walk)
+            return
+        }
         var walkCycles = 0.0
         defer { cycles[0] += walkCycles }
         var resume = Int.max
@@ -189,6 +198,21 @@ public struct WalkCostModel: @unchecked Sendable {
             }
             index &+= 1
         }
+    }
+
+    /// `account` for a native (1D) walk without translation caches: every
+    /// reference is read, through the PWC if it is a non-leaf entry.
+    @inlinable
+    func accountOneDimensional(_ walk: WalkRecorder) -> Double {
+        var walkCycles = 0.0
+        var index = 0
+        while index < walk.count {
+            let reference = walk[index]
+            counters[WalkCounter.made(reference)] &+= 1
+            walkCycles += read(reference, cacheable: true)
+            index &+= 1
+        }
+        return walkCycles
     }
 
     /// One reference that the translation caches did not skip: a PWC hit,

@@ -56,11 +56,15 @@
         observer: inout Observer, dimension: WalkDimension = .native
     ) -> WalkResult {
         guard controls.mode.isCanonical(address) else { return .nonCanonical }
-        let reserved = baseReservedBits
+        let base = baseReservedBits
+        let upperReserved = base | (1 << 7)
+        let reserved2M = base | 0x1F_E000
+        let reserved1G = base | (controls.supports1GPages ? 0x3FFF_E000 : 1 << 7)
         var table = root & PageTableEntry.addressMask
         var level = controls.mode.levels
-        var rights = RightsAccumulator()
-        var needsUpdate = false
+        // R/W, U/S and A are AND-ed over the levels, XD is OR-ed.
+        var allBits: UInt64 = ~0
+        var anyBits: UInt64 = 0
         var entry: UInt64 = 0
         var slot: UInt64 = 0
         while true {
@@ -70,22 +74,28 @@
             if entry & 1 == 0 {
                 return .fault(PageFault(errorCode: notPresentCode(access), level: level))
             }
-            if entry & reservedBits(level: level, entry: entry, base: reserved) != 0 {
+            let maps = level == 1 || (level <= 3 && entry & (1 << 7) != 0)
+            let reserved = level >= 4 ? upperReserved : !maps || level == 1 ? base : level == 2 ? reserved2M : reserved1G
+            if entry & reserved != 0 {
                 return .fault(PageFault(errorCode: reservedCode(access), level: level))
             }
-            rights.add(entry)
-            needsUpdate = needsUpdate || entry & (1 << 5) == 0
-            if level == 1 || (level <= 3 && entry & (1 << 7) != 0) { break }
+            allBits &= entry
+            anyBits |= entry
+            if maps { break }
             table = entry & PageTableEntry.addressMask
             level &-= 1
         }
         let size = PageSize(leafLevel: level)!  // level is 1, 2 or 3 here
         let key = UInt8(truncatingIfNeeded: (entry &>> 59) & 0xF)
+        let rights = RightsAccumulator(writable: allBits & (1 << 1) != 0, user: allBits & (1 << 2) != 0,
+                                       executeDisabled: anyBits & (1 << 63) != 0)
         if let code = accessFault(access, rights: rights, protectionKey: key) {
             return .fault(PageFault(errorCode: code, level: level))
         }
-        if access.type == .write && entry & (1 << 6) == 0 { needsUpdate = true }
-        if needsUpdate { setAccessedDirty(address, root: root, leafLevel: level, write: access.type == .write, memory: &memory) }
+        let write = access.type == .write
+        if allBits & (1 << 5) == 0 || (write && entry & (1 << 6) == 0) {
+            setAccessedDirty(address, root: root, leafLevel: level, write: write, memory: &memory)
+        }
         return .translated(WalkTranslation(
             physicalAddress: (entry & PageTableEntry.addressMask & ~size.offsetMask) | (address & size.offsetMask),
             pageSize: size, rights: rights.effective, protectionKey: key, leafEntryAddress: slot))
@@ -103,7 +113,7 @@
     // MARK: The rules, shared with the nested walker
 
     /// Bits reserved in every entry: 51:MAXPHYADDR, and XD without EFER.NXE.
-    @inlinable public var baseReservedBits: UInt64 {
+    @inlinable @inline(__always) public var baseReservedBits: UInt64 {
         controls.reservedAddressBits | (controls.noExecute ? 0 : 1 << 63)
     }
 
@@ -189,6 +199,13 @@
 
     @inlinable public init() {}
 
+    /// Rights already combined.
+    @inlinable public init(writable: Bool, user: Bool, executeDisabled: Bool) {
+        self.writable = writable
+        self.user = user
+        self.executeDisabled = executeDisabled
+    }
+
     /// Folds in one x86-64 entry.
     @inlinable @inline(__always) public mutating func add(_ entry: UInt64) {
         writable = writable && entry & (1 << 1) != 0
@@ -197,10 +214,8 @@
     }
 
     @inlinable public var effective: EffectiveRights {
-        var rights: EffectiveRights = []
-        if writable { rights.insert(.writable) }
-        if user { rights.insert(.user) }
-        if !executeDisabled { rights.insert(.executable) }
-        return rights
+        // The raw values of .writable, .user and .executable, so that no
+        // static is read across modules in a walk.
+        EffectiveRights(rawValue: (writable ? 1 : 0) | (user ? 2 : 0) | (executeDisabled ? 0 : 4))
     }
 }

@@ -30,10 +30,15 @@ public final class TLBHierarchy: @unchecked Sendable {
     @usableFromInline let levelProbes: UnsafeMutablePointer<(start: Int, end: Int)>
     /// Per level: the size codes it holds.
     @usableFromInline let levelSizes: UnsafeMutablePointer<UInt8>
-    /// The arrays a fill writes, with their position on the path: per path
-    /// (data, instruction) and size code, a run of `fillTargets` given by
+    /// Per path (data, then instruction): every probe of its levels in
+    /// lookup order, each with what it needs inline; `pathProbeRuns[path]`
+    /// gives the run of a path.
+    @usableFromInline let pathProbes: UnsafeMutablePointer<PathProbe>
+    @usableFromInline let pathProbeRuns: UnsafeMutablePointer<(start: Int, end: Int)>
+    /// The probes whose arrays a fill writes: per path and size code, a run
+    /// of `fillTargets` (indices into `pathProbes`) given by
     /// `fillRuns[path * 3 + code]`, in path order.
-    @usableFromInline let fillTargets: UnsafeMutablePointer<(array: Int, position: Int)>
+    @usableFromInline let fillTargets: UnsafeMutablePointer<Int>
     @usableFromInline let fillRuns: UnsafeMutablePointer<(start: Int, end: Int)>
     /// The level indices of the data path, then of the instruction path.
     @usableFromInline let paths: UnsafeMutablePointer<Int>
@@ -112,20 +117,32 @@ public final class TLBHierarchy: @unchecked Sendable {
         dataPathCount = dataPath.count
         instructionPathStart = dataPath.count
         instructionPathCount = instructionPath.count
-        fillTargets = .allocate(capacity: max(1, 6 * arrayCount))
+        pathProbes = .allocate(capacity: max(1, probeCount * 2))
+        pathProbeRuns = .allocate(capacity: 2)
+        fillTargets = .allocate(capacity: max(1, probeCount * 2))
         fillRuns = .allocate(capacity: 6)
+        var pathProbeCount = 0
         var targetCount = 0
         for (path, (start, count)) in [(0, dataPath.count), (instructionPathStart, instructionPath.count)].enumerated() {
-            for code in 0..<3 {
-                let runStart = targetCount
-                for position in 0..<count {
-                    let range = levelArrays[paths[start + position]]
-                    for arrayIndex in range.start..<range.end where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
-                        fillTargets[targetCount] = (arrayIndex, position)
-                        targetCount += 1
-                    }
+            let runStart = pathProbeCount
+            for position in 0..<count {
+                let level = paths[start + position]
+                for probe in levelProbes[level].start..<levelProbes[level].end {
+                    let (arrayIndex, code) = probes[probe]
+                    (pathProbes + pathProbeCount).initialize(to: PathProbe(
+                        array: arrays[arrayIndex], occupancySlot: arrayIndex * 3 + code, code: code, level: level,
+                        position: position))
+                    pathProbeCount += 1
                 }
-                fillRuns[path * 3 + code] = (runStart, targetCount)
+            }
+            pathProbeRuns[path] = (runStart, pathProbeCount)
+            for code in 0..<3 {
+                let codeStart = targetCount
+                for index in runStart..<pathProbeCount where pathProbes[index].code == UInt64(code) {
+                    fillTargets[targetCount] = index
+                    targetCount += 1
+                }
+                fillRuns[path * 3 + code] = (codeStart, targetCount)
             }
         }
         // A path whose top level probes one array for one size gets a direct probe.
@@ -154,6 +171,9 @@ public final class TLBHierarchy: @unchecked Sendable {
         probes.deallocate()
         levelProbes.deallocate()
         directProbes.deallocate()
+        pathProbes.deinitialize(count: pathProbeRuns[1].end)
+        pathProbes.deallocate()
+        pathProbeRuns.deallocate()
         fillTargets.deallocate()
         fillRuns.deallocate()
         paths.deallocate()
@@ -243,43 +263,46 @@ public final class TLBHierarchy: @unchecked Sendable {
 
     @inlinable
     func lookupSlow(_ address: UInt64, instruction: Bool, from first: Int) -> Hit? {
-        let pathStart = instruction ? instructionPathStart : 0
-        let pathCount = instruction ? instructionPathCount : dataPathCount
-        let current = context.raw
-        let global = context.global.raw
-        var position = first
-        while position < pathCount {
-            let level = paths[pathStart &+ position]
-            let range = levelProbes[level]
-            var probe = range.start
-            while probe < range.end {
-                let (arrayIndex, code) = probes[probe]
-                probe &+= 1
-                if occupancy[arrayIndex &* 3 &+ code] == 0 { continue }
-                let array = arrays[arrayIndex]
-                let shift = UInt64(truncatingIfNeeded: 12 &+ 9 &* code)
-                let page = address &>> shift
-                let slot = array.find(tag: page &<< 2 | UInt64(truncatingIfNeeded: code), set: array.set(of: page),
-                                      context: current, alternative: global)
-                if slot >= 0 {
-                    array.touch(slot)
-                    counters[level &* 2] &+= 1
-                    let size = PageSize(rawValue: UInt8(truncatingIfNeeded: shift))!
-                    let frame = array.payloads[slot]
-                    if position > 0 {
-                        let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
-                        fill(address, size: size, frame: frame, global: isGlobal, instruction: instruction, upTo: position,
-                             afterMiss: true)
-                    }
-                    remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
-                    return Hit(level: level, pageSize: size, frame: frame)
-                }
+        let run = pathProbeRuns[instruction ? 1 : 0]
+        let current = UInt32(truncatingIfNeeded: hot[0])
+        let global = (current & 0x0FFF_F000) | TLBContext.globalBit
+        var index = run.start
+        while index < run.end && pathProbes[index].position < first { index &+= 1 }
+        while index < run.end {
+            let probe = pathProbes + index
+            index &+= 1
+            if occupancy[probe.pointee.occupancySlot] != 0 {
+                let page = address &>> probe.pointee.shift
+                let slot = probe.pointee.array.find(tag: page &<< 2 | probe.pointee.code, set: probe.pointee.array.set(of: page),
+                                                    context: current, alternative: global)
+                if slot >= 0 { return hit(probe, slot: slot, address: address, instruction: instruction) }
             }
-            counters[level &* 2 &+ 1] &+= 1
-            position &+= 1
+            if index == run.end || pathProbes[index].position != probe.pointee.position {
+                counters[probe.pointee.level &* 2 &+ 1] &+= 1
+            }
         }
         forgetLastPages()
         return nil
+    }
+
+    /// A hit of `probe` in `slot`: updates replacement state and the hit
+    /// counter, fills the levels above and returns the hit.
+    @inlinable
+    func hit(_ probe: UnsafeMutablePointer<PathProbe>, slot: Int, address: UInt64, instruction: Bool) -> Hit {
+        let array = probe.pointee.array
+        array.touch(slot)
+        let level = probe.pointee.level
+        counters[level &* 2] &+= 1
+        let size = probe.pointee.size
+        let frame = array.payloads[slot]
+        let position = probe.pointee.position
+        if position > 0 {
+            let isGlobal = array.contexts[slot] & TLBContext.globalBit != 0
+            fill(address, size: size, frame: frame, global: isGlobal, instruction: instruction, upTo: position, afterMiss: true)
+        }
+        remember(address, size: size, frame: frame, instruction: instruction,
+                 pathStart: instruction ? instructionPathStart : 0)
+        return Hit(level: level, pageSize: size, frame: frame)
     }
 
     /// Fills the translation a walk found into every level on the path of
@@ -295,7 +318,7 @@ public final class TLBHierarchy: @unchecked Sendable {
         remember(address, size: size, frame: frame, instruction: instruction, pathStart: pathStart)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func fill(_ address: UInt64, size: PageSize, frame: UInt64, global: Bool, instruction: Bool, upTo count: Int,
               afterMiss: Bool = false) {
         let code = TLBHierarchy.code(size)
@@ -306,17 +329,18 @@ public final class TLBHierarchy: @unchecked Sendable {
         let run = fillRuns[(instruction ? 3 : 0) &+ code]
         var index = run.start
         while index < run.end {
-            let target = fillTargets[index]
-            if target.position >= count { return }
+            let target = pathProbes + fillTargets[index]
+            if target.pointee.position >= count { return }
             index &+= 1
-            let array = arrays[target.array]
+            let array = target.pointee.array
             let set = array.set(of: page)
             let (_, evicted, inserted) = afterMiss ? array.insert(tag: tag, set: set, context: owner, payload: frame)
                 : array.fill(tag: tag, set: set, context: owner, payload: frame)
             guard inserted else { continue }
-            occupancy[target.array &* 3 &+ code] &+= 1
+            let slot = target.pointee.occupancySlot
+            occupancy[slot] &+= 1
             if evicted != SetAssociativeArray.invalidTag {
-                occupancy[target.array &* 3 &+ Int(truncatingIfNeeded: evicted & 3)] &-= 1
+                occupancy[slot &- code &+ Int(truncatingIfNeeded: evicted & 3)] &-= 1
             }
         }
     }
@@ -436,6 +460,31 @@ public final class TLBHierarchy: @unchecked Sendable {
         let vpid = context.vpid
         invalidate { _, _, owner in owner.vpid == vpid }
     }
+}
+
+/// One probe of a path: an array, the size it is probed for, and where it
+/// sits on the path.
+@usableFromInline struct PathProbe {
+    @usableFromInline let array: SetAssociativeArray
+    /// The index of the array's count of valid entries of this size in `occupancy`.
+    @usableFromInline let occupancySlot: Int
+    /// The size code, and the page-number shift of that size.
+    @usableFromInline let code: UInt64
+    @usableFromInline let shift: UInt64
+    @usableFromInline let level: Int
+    @usableFromInline let position: Int
+
+    init(array: SetAssociativeArray, occupancySlot: Int, code: Int, level: Int, position: Int) {
+        self.array = array
+        self.occupancySlot = occupancySlot
+        self.code = UInt64(code)
+        shift = UInt64(12 + 9 * code)
+        self.level = level
+        self.position = position
+    }
+
+    /// The page size the probe looks for.
+    @inlinable var size: PageSize { PageSize(rawValue: UInt8(truncatingIfNeeded: shift))! }
 }
 
 /// The fields of one array needed to probe it directly for one page size.

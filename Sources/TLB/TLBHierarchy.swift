@@ -25,9 +25,6 @@ public final class TLBHierarchy: @unchecked Sendable {
     @usableFromInline let occupancy: UnsafeMutablePointer<Int>
     /// Per level: its first array and one past its last.
     @usableFromInline let levelArrays: UnsafeMutablePointer<(start: Int, end: Int)>
-    /// Per level: its probes (array index, size code) and one past its last.
-    @usableFromInline let probes: UnsafeMutablePointer<(array: Int, code: Int)>
-    @usableFromInline let levelProbes: UnsafeMutablePointer<(start: Int, end: Int)>
     /// Per level: the size codes it holds.
     @usableFromInline let levelSizes: UnsafeMutablePointer<UInt8>
     /// Per path (data, then instruction): every probe of its levels in
@@ -78,8 +75,6 @@ public final class TLBHierarchy: @unchecked Sendable {
         arraySizes = arena.allocate(arrayCount, repeating: 0)
         occupancy = arena.allocate(arrayCount * 3, repeating: 0)
         levelArrays = .allocate(capacity: levels.count)
-        probes = .allocate(capacity: arrayCount * 3)
-        levelProbes = .allocate(capacity: levels.count)
         levelSizes = arena.allocate(levels.count, repeating: 0)
         counters = arena.allocate(levels.count * 2, repeating: 0)
         hot = arena.allocate(9, repeating: 0)
@@ -97,18 +92,19 @@ public final class TLBHierarchy: @unchecked Sendable {
             }
             levelArrays[levelIndex] = (start, index)
         }
-        var probeCount = 0
-        for levelIndex in levels.indices {
-            let start = probeCount
+        // Per level, its probes in lookup order: by size code, then array.
+        var levelProbes: [[(array: Int, code: Int)]] = []
+        for level in levels.indices {
+            var probes: [(array: Int, code: Int)] = []
             for code in 0..<3 {
-                for arrayIndex in levelArrays[levelIndex].start..<levelArrays[levelIndex].end
+                for arrayIndex in levelArrays[level].start..<levelArrays[level].end
                 where arraySizes[arrayIndex] & (1 << UInt8(code)) != 0 {
-                    probes[probeCount] = (arrayIndex, code)
-                    probeCount += 1
+                    probes.append((arrayIndex, code))
                 }
             }
-            levelProbes[levelIndex] = (start, probeCount)
+            levelProbes.append(probes)
         }
+        let probeCount = levelProbes.reduce(0) { $0 + $1.count }
         let dataPath = levels.indices.filter { levels[$0].kind != .instruction }
         let hasInstructionLevel = levels.contains { $0.kind == .instruction }
         let instructionPath = hasInstructionLevel ? levels.indices.filter { levels[$0].kind != .data } : dataPath
@@ -127,8 +123,7 @@ public final class TLBHierarchy: @unchecked Sendable {
             let runStart = pathProbeCount
             for position in 0..<count {
                 let level = paths[start + position]
-                for probe in levelProbes[level].start..<levelProbes[level].end {
-                    let (arrayIndex, code) = probes[probe]
+                for (arrayIndex, code) in levelProbes[level] {
                     (pathProbes + pathProbeCount).initialize(to: PathProbe(
                         array: arrays[arrayIndex], occupancySlot: arrayIndex * 3 + code, code: code, level: level,
                         position: position))
@@ -149,10 +144,9 @@ public final class TLBHierarchy: @unchecked Sendable {
         directProbes = .allocate(capacity: 2)
         for (index, start) in [0, instructionPathStart].enumerated() {
             let level = paths[start]
-            let range = levelProbes[level]
             var probe = DirectProbe()
-            if range.end - range.start == 1 {
-                let (arrayIndex, code) = probes[range.start]
+            if levelProbes[level].count == 1 {
+                let (arrayIndex, code) = levelProbes[level][0]
                 let array = arrays[arrayIndex]
                 if array.setsArePowerOfTwo && array.ways <= 8 && (array.policyKind == 0 || array.policyKind == 2) {
                     probe = DirectProbe(array: array, lru: array.policyKind == 0, code: code, level: level,
@@ -168,8 +162,6 @@ public final class TLBHierarchy: @unchecked Sendable {
         arrays.deinitialize(count: levelArrays[levels.count - 1].end)
         arrays.deallocate()
         levelArrays.deallocate()
-        probes.deallocate()
-        levelProbes.deallocate()
         directProbes.deallocate()
         pathProbes.deinitialize(count: pathProbeRuns[1].end)
         pathProbes.deallocate()

@@ -67,7 +67,9 @@ public struct NativeEngine: TranslationEngine {
         let controls = walker.controls
         guard !controls.protectionKeys, controls.mode.isCanonical(address) else { return nil }
         let forbidden = walker.baseReservedBits | (1 << 63)
-        let tableBits = PageTableEntry.Flags([.present, .writable, .user, .accessed]).rawValue
+        // P, R/W, U/S and A; the leaf also needs D (bit 6). Literals, so
+        // that no static of another module is read per walk.
+        let tableBits: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 5
         recorder.reset()
         var table = builder.root & PageTableEntry.addressMask
         var level = controls.mode.levels
@@ -76,7 +78,7 @@ public struct NativeEngine: TranslationEngine {
             let entry = memory.load64(slot)
             recorder.observe(WalkReference(dimension: .native, level: level, step: level, address: slot, entry: entry))
             let maps = level == 1 || (level <= 3 && entry & (1 << 7) != 0)
-            let required = maps ? tableBits | PageTableEntry.Flags.dirty.rawValue : tableBits
+            let required = maps ? tableBits | 1 << 6 : tableBits
             if entry & required != required
                 || entry & walker.reservedBits(level: level, entry: entry, base: forbidden) != 0 { return nil }
             if maps {

@@ -39,7 +39,12 @@ public struct NativeEngine: TranslationEngine {
 
     @inlinable
     public mutating func walk(_ address: UInt64, type: AccessType, recorder: inout WalkRecorder) throws(SimulationError) -> WalkOutcome {
-        if let outcome = permissiveWalk(address, recorder: &recorder) { return outcome }
+        // The tables this engine builds grant all rights and have A/D set,
+        // so a walk usually needs none of the architectural checks.
+        recorder.reset()
+        if let (size, frame) = walker.walkGrantingAll(address, root: builder.root, memory: &memory, observer: &recorder) {
+            return WalkOutcome(pageSize: size, frame: frame, global: false)
+        }
         while true {
             recorder.reset()
             switch walker.walk(address, access: MemoryAccess(type, .user), root: builder.root, memory: &memory,
@@ -52,41 +57,6 @@ public struct NativeEngine: TranslationEngine {
             case .fault:
                 try mapPage(of: address)
             }
-        }
-    }
-
-    /// The walk of `address` when every entry on its path grants all rights
-    /// and needs no A/D update: present, writable, user, accessed (and
-    /// dirty in the leaf), execute allowed, no reserved bit, and protection
-    /// keys off. The architectural walk of any user access then succeeds
-    /// with these references and changes nothing, so this is that walk
-    /// without its checks. Returns nil (having recorded part of the walk)
-    /// at the first entry that is not so; the caller then walks again.
-    @inlinable @inline(__always)
-    func permissiveWalk(_ address: UInt64, recorder: inout WalkRecorder) -> WalkOutcome? {
-        let controls = walker.controls
-        guard !controls.protectionKeys, controls.mode.isCanonical(address) else { return nil }
-        let forbidden = walker.baseReservedBits | (1 << 63)
-        // P, R/W, U/S and A; the leaf also needs D (bit 6). Literals, so
-        // that no static of another module is read per walk.
-        let tableBits: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 5
-        recorder.reset()
-        var table = builder.root & PageTableEntry.addressMask
-        var level = controls.mode.levels
-        while true {
-            let slot = table &+ PagingMode.index(of: address, at: level) &* 8
-            let entry = memory.load64(slot)
-            recorder.observe(WalkReference(dimension: .native, level: level, step: level, address: slot, entry: entry))
-            let maps = level == 1 || (level <= 3 && entry & (1 << 7) != 0)
-            let required = maps ? tableBits | 1 << 6 : tableBits
-            if entry & required != required
-                || entry & walker.reservedBits(level: level, entry: entry, base: forbidden) != 0 { return nil }
-            if maps {
-                let size = PageSize(leafLevel: level)!
-                return WalkOutcome(pageSize: size, frame: entry & PageTableEntry.addressMask & ~size.offsetMask, global: false)
-            }
-            table = entry & PageTableEntry.addressMask
-            level &-= 1
         }
     }
 

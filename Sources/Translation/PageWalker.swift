@@ -101,6 +101,43 @@
             pageSize: size, rights: rights.effective, protectionKey: key, leafEntryAddress: slot))
     }
 
+    /// The walk of a user-mode access to `address` when every entry on its
+    /// path grants all rights and needs no A/D update: present, writable,
+    /// user, accessed (and dirty in the leaf), XD clear, no reserved bit,
+    /// and CR4.PKE off. `walk` would then translate a user read, write or
+    /// fetch with these references and write nothing, so this is that walk
+    /// without its checks. It returns the page size and the page's physical
+    /// base, or nil at the first entry that is not so (having observed the
+    /// entries up to it); the caller then uses `walk`.
+    @inlinable @inline(__always)
+    public func walkGrantingAll<Memory: PhysicalMemory, Observer: WalkObserver>(
+        _ address: UInt64, root: UInt64, memory: inout Memory, observer: inout Observer
+    ) -> (pageSize: PageSize, frame: UInt64)? {
+        guard !controls.protectionKeys, controls.mode.isCanonical(address) else { return nil }
+        let forbidden = baseReservedBits | (1 << 63)
+        // P, R/W, U/S and A; a leaf also needs D (bit 6). Literals, so that
+        // no static of this module is read per walk from another one.
+        let tableBits: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 5
+        var table = root & PageTableEntry.addressMask
+        var level = controls.mode.levels
+        while true {
+            let slot = table &+ PagingMode.index(of: address, at: level) &* 8
+            let entry = memory.load64(slot)
+            observer.observe(WalkReference(dimension: .native, level: level, step: level, address: slot, entry: entry))
+            let maps = level == 1 || (level <= 3 && entry & (1 << 7) != 0)
+            let required = maps ? tableBits | 1 << 6 : tableBits
+            if entry & required != required || entry & reservedBits(level: level, entry: entry, base: forbidden) != 0 {
+                return nil
+            }
+            if maps {
+                let size = PageSize(leafLevel: level)!
+                return (size, entry & PageTableEntry.addressMask & ~size.offsetMask)
+            }
+            table = entry & PageTableEntry.addressMask
+            level &-= 1
+        }
+    }
+
     /// Translates without observing the references.
     @inlinable
     public func walk<Memory: PhysicalMemory>(

@@ -56,10 +56,7 @@
         observer: inout Observer, dimension: WalkDimension = .native
     ) -> WalkResult {
         guard controls.mode.isCanonical(address) else { return .nonCanonical }
-        let base = baseReservedBits
-        let upperReserved = base | (1 << 7)
-        let reserved2M = base | 0x1F_E000
-        let reserved1G = base | (controls.supports1GPages ? 0x3FFF_E000 : 1 << 7)
+        let reserved = baseReservedBits
         var table = root & PageTableEntry.addressMask
         var level = controls.mode.levels
         // R/W, U/S and A are AND-ed over the levels, XD is OR-ed.
@@ -74,14 +71,12 @@
             if entry & 1 == 0 {
                 return .fault(PageFault(errorCode: notPresentCode(access), level: level))
             }
-            let maps = level == 1 || (level <= 3 && entry & (1 << 7) != 0)
-            let reserved = level >= 4 ? upperReserved : !maps || level == 1 ? base : level == 2 ? reserved2M : reserved1G
-            if entry & reserved != 0 {
+            if entry & reservedBits(level: level, entry: entry, base: reserved) != 0 {
                 return .fault(PageFault(errorCode: reservedCode(access), level: level))
             }
             allBits &= entry
             anyBits |= entry
-            if maps { break }
+            if level == 1 || (level <= 3 && entry & (1 << 7) != 0) { break }
             table = entry & PageTableEntry.addressMask
             level &-= 1
         }
@@ -115,8 +110,9 @@
     ) -> (pageSize: PageSize, frame: UInt64)? {
         guard !controls.protectionKeys, controls.mode.isCanonical(address) else { return nil }
         let forbidden = baseReservedBits | (1 << 63)
-        // P, R/W, U/S and A; a leaf also needs D (bit 6). Literals, so that
-        // no static of this module is read per walk from another one.
+        // P, R/W, U/S and A; a leaf also needs D (bit 6). Literals: this
+        // inlinable code runs in other modules, where a static would be
+        // read through an accessor call on every walk.
         let tableBits: UInt64 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 5
         var table = root & PageTableEntry.addressMask
         var level = controls.mode.levels
@@ -251,8 +247,9 @@
     }
 
     @inlinable public var effective: EffectiveRights {
-        // The raw values of .writable, .user and .executable, so that no
-        // static is read across modules in a walk.
+        // The raw values of .writable, .user and .executable: this inlinable
+        // code runs in other modules, where a static would be read through
+        // an accessor call on every walk.
         EffectiveRights(rawValue: (writable ? 1 : 0) | (user ? 2 : 0) | (executeDisabled ? 0 : 4))
     }
 }

@@ -6,6 +6,13 @@
 /// laid out set by set. The value is a view of memory owned by a
 /// `StorageArena`: copies see the same entries, and nothing in the hot path
 /// retains or allocates.
+///
+/// LRU and FIFO sets of 9 to 16 ways keep their order in one word per set
+/// (`RecencyOrder`): a fill finds its victim without scanning the set or
+/// mispredicting a branch. Other LRU and FIFO sets keep a clock stamp per
+/// entry: in narrow sets, such as L1 TLBs, where hits are frequent, a hit
+/// then costs one store and the victim scan is short; sets wider than 16
+/// ways have no order word.
 @frozen public struct SetAssociativeArray: @unchecked Sendable {
     /// The tag marking an invalid entry.
     public static let invalidTag: UInt64 = .max
@@ -15,13 +22,17 @@
     @usableFromInline let setMask: UInt64
     @usableFromInline let setsArePowerOfTwo: Bool
     @usableFromInline let policyKind: UInt8
+    /// LRU or FIFO with 9 to 16 ways: the order is kept in `setStates`.
+    @usableFromInline let ordered: Bool
     @usableFromInline let tags: UnsafeMutablePointer<UInt64>
     @usableFromInline let contexts: UnsafeMutablePointer<UInt32>
     @usableFromInline let payloads: UnsafeMutablePointer<UInt64>
-    /// LRU: the clock of the last use; FIFO: the clock of the fill.
+    /// LRU and FIFO sets without an order word: under LRU the clock of the
+    /// last use, under FIFO the clock of the fill.
     @usableFromInline let stamps: UnsafeMutablePointer<UInt64>
-    /// Tree-PLRU bits, one word per set.
-    @usableFromInline let treeBits: UnsafeMutablePointer<UInt64>
+    /// One word per set: its `RecencyOrder` (when `ordered`) or its
+    /// tree-PLRU bits.
+    @usableFromInline let setStates: UnsafeMutablePointer<UInt64>
     /// [0] the clock, [1] the random state, [2] valid entries.
     @usableFromInline let state: UnsafeMutablePointer<UInt64>
 
@@ -33,11 +44,12 @@
         setsArePowerOfTwo = sets & (sets - 1) == 0
         setMask = UInt64(sets - 1)
         policyKind = policy.kind
+        ordered = (policyKind == 0 || policyKind == 2) && ways > 8 && ways <= RecencyOrder.maximumWays
         tags = arena.allocate(entries, repeating: SetAssociativeArray.invalidTag)
         contexts = arena.allocate(entries, repeating: 0)
         payloads = arena.allocate(entries, repeating: 0)
-        stamps = arena.allocate(entries, repeating: 0)
-        treeBits = arena.allocate(sets, repeating: 0)
+        stamps = arena.allocate(ordered ? 1 : entries, repeating: 0)
+        setStates = arena.allocate(sets, repeating: ordered ? RecencyOrder.initial(ways: ways) : 0)
         state = arena.allocate(3, repeating: 0)
         if case let .random(seed) = policy { state[1] = seed }
     }
@@ -82,33 +94,43 @@
         return -1
     }
 
-    /// Records a use of `slot` (a hit): LRU and tree-PLRU update; FIFO and
-    /// random do not.
+    /// Records a use of `slot` in `set` (a hit): LRU and tree-PLRU update;
+    /// FIFO and random do not.
     @inlinable @inline(__always)
-    public func touch(_ slot: Int) {
+    public func touch(_ slot: Int, set: Int) {
         switch policyKind {
         case 0:
-            let clock = state[0] &+ 1
-            state[0] = clock
-            stamps[slot] = clock
+            makeMostRecent(slot, set: set)
         case 1:
-            touchTree(slot)
+            touchTree(slot, set: set)
         default:
             break
         }
     }
 
+    /// Makes `slot` the most recent of `set` (an LRU hit, or any fill under
+    /// LRU and FIFO).
     @inlinable @inline(__always)
-    func touchTree(_ slot: Int) {
-        let set = slot / ways
+    func makeMostRecent(_ slot: Int, set: Int) {
+        if ordered {
+            setStates[set] = RecencyOrder.promoting(slot &- set &* ways, in: setStates[set])
+        } else {
+            let clock = state[0] &+ 1
+            state[0] = clock
+            stamps[slot] = clock
+        }
+    }
+
+    @inlinable @inline(__always)
+    func touchTree(_ slot: Int, set: Int) {
         var node = (slot &- set &* ways) &+ ways
-        var bits = treeBits[set]
+        var bits = setStates[set]
         while node > 1 {
             let parent = node &>> 1
             if node & 1 == 0 { bits |= 1 &<< UInt64(parent) } else { bits &= ~(1 &<< UInt64(parent)) }
             node = parent
         }
-        treeBits[set] = bits
+        setStates[set] = bits
     }
 
     /// The slot a fill into `set` replaces: the first invalid way, else the
@@ -116,6 +138,7 @@
     @inlinable @inline(__always)
     public func victim(in set: Int) -> Int {
         let base = set &* ways
+        if ordered { return base &+ RecencyOrder.leastRecent(setStates[set], ways: ways) }
         guard policyKind == 0 || policyKind == 2 else { return treeOrRandomVictim(in: set) }
         // Invalid entries have stamp 0 and valid ones a stamp >= 1, so the
         // first minimum is the lowest invalid way, else the oldest.
@@ -140,7 +163,7 @@
         let base = set &* ways
         for way in 0..<ways where tags[base &+ way] == SetAssociativeArray.invalidTag { return base &+ way }
         if policyKind == 1 {
-            let bits = treeBits[set]
+            let bits = setStates[set]
             var node = 1
             while node < ways { node = node &* 2 &+ Int(truncatingIfNeeded: (bits &>> UInt64(node)) & 1) }
             return base &+ node &- ways
@@ -161,7 +184,7 @@
         let present = find(tag: tag, set: set, context: context, alternative: context)
         if present >= 0 {
             payloads[present] = payload
-            touch(present)
+            touch(present, set: set)
             return (present, SetAssociativeArray.invalidTag, false)
         }
         return insert(tag: tag, set: set, context: context, payload: payload)
@@ -179,11 +202,9 @@
         payloads[slot] = payload
         switch policyKind {
         case 0, 2:
-            let clock = state[0] &+ 1
-            state[0] = clock
-            stamps[slot] = clock
+            makeMostRecent(slot, set: set)
         case 1:
-            touchTree(slot)
+            touchTree(slot, set: set)
         default:
             break
         }
@@ -191,17 +212,18 @@
     }
 
     /// Looks `tag` up in `set` for `context` and, on a miss, fills it (with
-    /// payload 0): one pass over the ways for LRU and FIFO. Returns whether
-    /// it hit. Hit and fill update replacement state as `touch` and `fill` do.
+    /// payload 0): one pass over the ways for stamped LRU and FIFO sets.
+    /// Returns whether it hit. Hit and fill update replacement state as
+    /// `touch` and `fill` do.
     @inlinable @inline(__always)
     public func access(tag: UInt64, set: Int, context: UInt32) -> Bool {
-        guard policyKind == 0 || policyKind == 2 else {
+        guard (policyKind == 0 || policyKind == 2) && !ordered else {
             let slot = find(tag: tag, set: set, context: context, alternative: context)
             if slot >= 0 {
-                touch(slot)
+                touch(slot, set: set)
                 return true
             }
-            fill(tag: tag, set: set, context: context, payload: 0)
+            insert(tag: tag, set: set, context: context, payload: 0)
             return false
         }
         let base = set &* ways
@@ -235,13 +257,21 @@
     }
 
     /// Invalidates `slot`; returns its tag.
-    @inlinable @discardableResult
+    @discardableResult
     public func invalidate(slot: Int) -> UInt64 {
         let tag = tags[slot]
         if tag != SetAssociativeArray.invalidTag {
             tags[slot] = SetAssociativeArray.invalidTag
-            stamps[slot] = 0
             state[2] &-= 1
+            if ordered {
+                let set = slot / ways
+                let base = set &* ways
+                setStates[set] = RecencyOrder.invalidating(setStates[set], ways: ways) {
+                    tags[base &+ $0] != SetAssociativeArray.invalidTag
+                }
+            } else {
+                stamps[slot] = 0
+            }
         }
         return tag
     }

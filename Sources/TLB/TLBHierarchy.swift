@@ -54,7 +54,8 @@ public final class TLBHierarchy: @unchecked Sendable {
 
     /// Per path (data, instruction): a direct probe of the top level when it
     /// is one LRU or FIFO array for one page size with a power-of-two number
-    /// of sets and at most 8 ways, the common L1 shape.
+    /// of sets and at most 8 ways (so its sets keep clock stamps), the common
+    /// L1 shape.
     @usableFromInline let directProbes: UnsafeMutablePointer<DirectProbe>
 
     /// CR4.PCIDE: CR3 writes select a PCID and may keep its entries.
@@ -265,9 +266,10 @@ public final class TLBHierarchy: @unchecked Sendable {
             index &+= 1
             if occupancy[probe.pointee.occupancySlot] != 0 {
                 let page = address &>> probe.pointee.shift
-                let slot = probe.pointee.array.find(tag: page &<< 2 | probe.pointee.code, set: probe.pointee.array.set(of: page),
+                let set = probe.pointee.array.set(of: page)
+                let slot = probe.pointee.array.find(tag: page &<< 2 | probe.pointee.code, set: set,
                                                     context: current, alternative: global)
-                if slot >= 0 { return hit(probe, slot: slot, address: address, instruction: instruction) }
+                if slot >= 0 { return hit(probe, slot: slot, set: set, address: address, instruction: instruction) }
             }
             if index == run.end || pathProbes[index].position != probe.pointee.position {
                 counters[probe.pointee.level &* 2 &+ 1] &+= 1
@@ -277,12 +279,12 @@ public final class TLBHierarchy: @unchecked Sendable {
         return nil
     }
 
-    /// A hit of `probe` in `slot`: updates replacement state and the hit
-    /// counter, fills the levels above and returns the hit.
+    /// A hit of `probe` in `slot` of `set`: updates replacement state and
+    /// the hit counter, fills the levels above and returns the hit.
     @inlinable
-    func hit(_ probe: UnsafeMutablePointer<PathProbe>, slot: Int, address: UInt64, instruction: Bool) -> Hit {
+    func hit(_ probe: UnsafeMutablePointer<PathProbe>, slot: Int, set: Int, address: UInt64, instruction: Bool) -> Hit {
         let array = probe.pointee.array
-        array.touch(slot)
+        array.touch(slot, set: set)
         let level = probe.pointee.level
         counters[level &* 2] &+= 1
         let size = probe.pointee.size

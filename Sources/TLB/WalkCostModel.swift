@@ -117,10 +117,11 @@ public final class WalkCostModel: @unchecked Sendable {
                 if translationCacheLevels[level] {
                     let cache = translationCaches[level]
                     let prefix = address &>> UInt64(truncatingIfNeeded: 3 &+ 9 &* level)
-                    let slot = cache.find(tag: prefix &<< 3 | UInt64(truncatingIfNeeded: level), set: cache.set(of: prefix),
+                    let set = cache.set(of: prefix)
+                    let slot = cache.find(tag: prefix &<< 3 | UInt64(truncatingIfNeeded: level), set: set,
                                           context: context.raw, alternative: context.raw)
                     if slot >= 0 {
-                        cache.touch(slot)
+                        cache.touch(slot, set: set)
                         counters[WalkCounter.translationCacheHits] &+= 1
                         walkCycles += latencies.cache
                         resume = level &- 1
@@ -160,7 +161,7 @@ public final class WalkCostModel: @unchecked Sendable {
                     nestedSet = nestedTLB.set(of: page)
                     let slot = nestedTLB.find(tag: nestedTag, set: nestedSet, context: vpidContext, alternative: vpidContext)
                     if slot >= 0 {
-                        nestedTLB.touch(slot)
+                        nestedTLB.touch(slot, set: nestedSet)
                         counters[WalkCounter.nestedTLBHits] &+= 1
                         counters[WalkCounter.skipped] &+= UInt64(truncatingIfNeeded: end &- index)
                         walkCycles += latencies.nestedTLB

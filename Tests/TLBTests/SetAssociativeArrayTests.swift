@@ -8,7 +8,7 @@ func access(_ array: SetAssociativeArray, _ key: UInt64) -> Bool {
     let set = array.set(of: key)
     let slot = array.find(tag: key, set: set, context: 0, alternative: 0)
     if slot >= 0 {
-        array.touch(slot)
+        array.touch(slot, set: set)
         return true
     }
     array.fill(tag: key, set: set, context: 0, payload: key)
@@ -17,7 +17,7 @@ func access(_ array: SetAssociativeArray, _ key: UInt64) -> Bool {
 
 @Suite("Set-associative arrays against the reference")
 struct SetAssociativeArrayTests {
-    static let geometries: [(entries: Int, ways: Int)] = [(64, 4), (16, 16), (32, 2), (8, 1), (96, 96)]
+    static let geometries: [(entries: Int, ways: Int)] = [(64, 4), (48, 12), (16, 16), (32, 2), (8, 1), (96, 96)]
     static let policies: [ReplacementPolicy] = [.lru, .treePLRU, .fifo]
 
     @Test("hits, misses and final contents match on random streams",
@@ -48,6 +48,42 @@ struct SetAssociativeArrayTests {
             for set in 0..<(entries / ways) {
                 #expect(array.tags(inSet: set).sorted() == reference.contents(ofSet: set))
                 #expect(onePass.tags(inSet: set).sorted() == reference.contents(ofSet: set))
+            }
+        }
+    }
+
+    @Test("invalidations in the stream: freed ways fill before any entry is evicted, and hits and contents match",
+          arguments: policies, geometries.map { "\($0.entries)x\($0.ways)" })
+    func differentialWithInvalidations(policy: ReplacementPolicy, geometry: String) {
+        let parts = geometry.split(separator: "x").map { Int($0)! }
+        let (entries, ways) = (parts[0], parts[1])
+        if policy == .treePLRU && ways & (ways - 1) != 0 { return }
+        for seed: UInt64 in 1...4 {
+            let arena = StorageArena()
+            let array = SetAssociativeArray(entries: entries, ways: ways, policy: policy, arena: arena)
+            var reference = TLBReferenceSet(sets: entries / ways, ways: ways, policy: policy)
+            var random = SplitMix64(seed: seed)
+            let span = UInt64(entries) * 3
+            var invalidated = 0
+            for step in 0..<20_000 {
+                let key = random.below(span)
+                if random.below(8) == 0 {
+                    let set = array.set(of: key)
+                    let slot = array.find(tag: key, set: set, context: 0, alternative: 0)
+                    if slot >= 0 { array.invalidate(slot: slot) }
+                    #expect((slot >= 0) == reference.invalidate(key), "invalidation, step \(step)")
+                    invalidated += slot >= 0 ? 1 : 0
+                    continue
+                }
+                let hit = access(array, key)
+                let expected = reference.access(key)
+                #expect(hit == expected, "step \(step) key \(key)")
+                if hit != expected { return }
+            }
+            #expect(array.validCount == (0..<(entries / ways)).reduce(0) { $0 + reference.contents(ofSet: $1).count })
+            #expect(invalidated > 100)
+            for set in 0..<(entries / ways) {
+                #expect(array.tags(inSet: set).sorted() == reference.contents(ofSet: set))
             }
         }
     }

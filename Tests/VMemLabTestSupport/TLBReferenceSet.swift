@@ -71,6 +71,17 @@ public struct TLBReferenceSet {
         }
     }
 
+    /// Removes `key` if present (an invalidation); its way becomes empty.
+    /// Returns whether it was present.
+    @discardableResult
+    public mutating func invalidate(_ key: UInt64) -> Bool {
+        let set = Int(key % UInt64(sets))
+        guard let way = slots[set].firstIndex(of: key) else { return false }
+        slots[set][way] = nil
+        order[set].removeAll { $0 == key }
+        return true
+    }
+
     /// The keys in `set`, sorted.
     public func contents(ofSet set: Int) -> [UInt64] { slots[set].compactMap { $0 }.sorted() }
 }

@@ -225,19 +225,19 @@ public final class TLBHierarchy: @unchecked Sendable {
             let base = Int(truncatingIfNeeded: page & direct.setMask) &* direct.ways
             let context = UInt32(truncatingIfNeeded: hot[0])
             let global = (context & 0x0FFF_F000) | TLBContext.globalBit
-            // One bit per matching way, without branches: the matching way
-            // is unpredictable. The last match wins, as in `find`.
-            var matches: UInt64 = 0
-            var way = 0
-            while way < direct.ways {
-                let owner = direct.contexts[base &+ way]
-                let sameTag = direct.tags[base &+ way] == tag
-                let sameOwner = (owner == context ? 1 : 0) | (owner == global ? 1 : 0) as UInt64
-                matches |= ((sameTag ? 1 : 0) & sameOwner) &<< UInt64(truncatingIfNeeded: way)
-                way &+= 1
+            // Without branches: the matching way is unpredictable. The last
+            // match wins, as in `find`.
+            var slot = base
+            var found = -1
+            let end = base &+ direct.ways
+            while slot < end {
+                let owner = direct.contexts[slot]
+                let sameTag: UInt8 = direct.tags[slot] == tag ? 1 : 0
+                let sameOwner: UInt8 = (owner == context ? 1 : 0) | (owner == global ? 1 : 0)
+                found = sameTag & sameOwner != 0 ? slot : found
+                slot &+= 1
             }
-            if matches != 0 {
-                let found = base &+ (63 &- matches.leadingZeroBitCount)
+            if found >= 0 {
                 if direct.lru {
                     let clock = direct.state[0] &+ 1
                     direct.state[0] = clock

@@ -3,9 +3,9 @@
 /// recent and position `ways - 1` the least recent (the victim). Nibbles at
 /// positions `ways...15` hold 0xF and never name a way of a narrower set.
 ///
-/// Every operation is a few shifts and masks without a data-dependent
-/// branch: a set's LRU (or FIFO) state changes in constant time, and which
-/// way a lookup hit costs no misprediction.
+/// Reading the victim and promoting a way are a few shifts and masks without
+/// a data-dependent branch: a set's LRU (or FIFO) state changes in constant
+/// time whichever way is used. Only `invalidating`, off the hot path, loops.
 @usableFromInline enum RecencyOrder {
     /// The widest set an order word describes.
     @usableFromInline static let maximumWays = 16

@@ -20,12 +20,17 @@ struct SetAssociativeArrayTests {
     static let geometries: [(entries: Int, ways: Int)] = [(64, 4), (48, 12), (16, 16), (32, 2), (8, 1), (96, 96)]
     static let policies: [ReplacementPolicy] = [.lru, .treePLRU, .fifo]
 
+    /// The entries and ways of `text` ("64x4"), or nil where `policy`
+    /// cannot have that many ways (tree-PLRU needs a power of two).
+    static func geometry(_ text: String, for policy: ReplacementPolicy) -> (entries: Int, ways: Int)? {
+        let parts = text.split(separator: "x").map { Int($0)! }
+        return policy == .treePLRU && parts[1] & (parts[1] - 1) != 0 ? nil : (parts[0], parts[1])
+    }
+
     @Test("hits, misses and final contents match on random streams",
           arguments: policies, geometries.map { "\($0.entries)x\($0.ways)" })
     func differential(policy: ReplacementPolicy, geometry: String) {
-        let parts = geometry.split(separator: "x").map { Int($0)! }
-        let (entries, ways) = (parts[0], parts[1])
-        if policy == .treePLRU && ways & (ways - 1) != 0 { return }
+        guard let (entries, ways) = Self.geometry(geometry, for: policy) else { return }
         for seed: UInt64 in 1...4 {
             let arena = StorageArena()
             let array = SetAssociativeArray(entries: entries, ways: ways, policy: policy, arena: arena)
@@ -55,9 +60,7 @@ struct SetAssociativeArrayTests {
     @Test("invalidations in the stream: freed ways fill before any entry is evicted, and hits and contents match",
           arguments: policies, geometries.map { "\($0.entries)x\($0.ways)" })
     func differentialWithInvalidations(policy: ReplacementPolicy, geometry: String) {
-        let parts = geometry.split(separator: "x").map { Int($0)! }
-        let (entries, ways) = (parts[0], parts[1])
-        if policy == .treePLRU && ways & (ways - 1) != 0 { return }
+        guard let (entries, ways) = Self.geometry(geometry, for: policy) else { return }
         for seed: UInt64 in 1...4 {
             let arena = StorageArena()
             let array = SetAssociativeArray(entries: entries, ways: ways, policy: policy, arena: arena)

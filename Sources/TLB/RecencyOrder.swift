@@ -5,7 +5,8 @@
 ///
 /// Reading the victim and promoting a way are a few shifts and masks without
 /// a data-dependent branch: a set's LRU (or FIFO) state changes in constant
-/// time whichever way is used. Only `invalidating`, off the hot path, loops.
+/// time whichever way is used. Only `invalidating`, off the hot path, loops
+/// over the ways.
 @usableFromInline enum RecencyOrder {
     /// The widest set an order word describes.
     @usableFromInline static let maximumWays = 16
@@ -61,12 +62,15 @@
     /// the back with the lowest-numbered last, so fills take them lowest
     /// first.
     static func invalidating(_ order: UInt64, ways: Int, isValid: (Int) -> Bool) -> UInt64 {
-        let current = (0..<ways).map { way(order, at: $0) }
-        let valid = current.filter(isValid)
-        let invalid = current.filter { !isValid($0) }.sorted(by: >)
         var result = UInt64.max
-        for (position, way) in (valid + invalid).enumerated() {
-            result = replacing(result, position: position, with: way)
+        var next = 0
+        for position in 0..<ways where isValid(way(order, at: position)) {
+            result = replacing(result, position: next, with: way(order, at: position))
+            next += 1
+        }
+        for invalid in stride(from: ways - 1, through: 0, by: -1) where !isValid(invalid) {
+            result = replacing(result, position: next, with: invalid)
+            next += 1
         }
         return result
     }

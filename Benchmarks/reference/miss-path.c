@@ -17,6 +17,10 @@
 // fields of `vmemlab simulate` on the same trace, and the rate.
 //
 // Build and run: cc -O2 -o miss-path miss-path.c && ./miss-path TRACE.raw64
+//
+// Built with -DWITHOUT_LINE_MODEL, every reference that reaches memory
+// costs DRAM's latency and no line is looked up, to measure what the rest
+// of the miss path costs; the line counts and walk cycles then differ.
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -190,8 +194,10 @@ int main(int argc, char **argv) {
             if (mapped) {
                 uint64_t leaf = slot_of(table, ahead, 1);
                 __builtin_prefetch(entry_at(leaf));
+#ifndef WITHOUT_LINE_MODEL
                 __builtin_prefetch(lru_set(&line_l2, leaf >> 6));
                 __builtin_prefetch(lru_set(&line_llc, leaf >> 6));
+#endif
             }
         }
         uint64_t address = trace[index], page = address >> 12;
@@ -211,8 +217,12 @@ int main(int argc, char **argv) {
                 continue;
             }
             memory_refs++;
+#ifdef WITHOUT_LINE_MODEL
+            int where = 3;
+#else
             uint64_t line = slot >> 6;
             int where = lru_access(&line_l1, line) ? 0 : lru_access(&line_l2, line) ? 1 : lru_access(&line_llc, line) ? 2 : 3;
+#endif
             lines[where]++;
             walk_cycles += latency[where];
         }

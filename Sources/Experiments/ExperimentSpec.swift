@@ -1,4 +1,5 @@
 import Foundation
+import GuestMemory
 import TOMLKit
 import Translation
 
@@ -70,7 +71,7 @@ public struct ExperimentSpec: Sendable, Equatable {
             knownWorkloads.contains($0) ? $0 : nil
         } ?? []
         workingSets = try Self.list(sweep, "sizes", required: false, expected: "a size such as 4096, 64M or 1G") {
-            ByteSize.parse($0)
+            ByteCount.positive(parsing: $0)
         }
         guestPages = try Self.list(sweep, "guest_pages", required: false, expected: "4K, 2M or 1G") {
             PageSize(name: $0)

@@ -1,4 +1,5 @@
 import Foundation
+import GuestMemory
 import TLB
 import Translation
 import Workloads
@@ -54,7 +55,7 @@ public struct SimulatePointKind: PointKind {
                 throw SpecError(key: "options.accesses", "must be a positive integer")
             }
             self.accesses = accesses
-            guard let stride = options["stride"].flatMap(ByteSize.parse) else {
+            guard let stride = options["stride"].flatMap(ByteCount.positive(parsing:)) else {
                 throw SpecError(key: "options.stride", "must be a size such as 64 or 4K")
             }
             self.stride = stride

@@ -1,3 +1,4 @@
+import GuestMemory
 import Translation
 
 /// The points of a spec: the product of its axes, run by the point kind of
@@ -104,7 +105,7 @@ public struct Sweep: Sendable {
             if let guestPage = point.guestPage { pages.append(("guest page", guestPage)) }
             if let backing = point.backing { pages.append(("\(backing.rawValue) backing page", backing.hostPage)) }
             for (what, page) in pages where size & page.offsetMask != 0 {
-                throw SpecError(key: "sweep.sizes", "\(ByteSize.format(size)) is not a whole number of \(page.name) "
+                throw SpecError(key: "sweep.sizes", "\(ByteCount(Int(clamping: size))) is not a whole number of \(page.name) "
                     + "pages (the \(what)); use a multiple of \(page.name)")
             }
         }

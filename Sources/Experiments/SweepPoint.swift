@@ -1,3 +1,4 @@
+import GuestMemory
 import Translation
 
 /// One point of a sweep: the parameters of one run of one point kind. An
@@ -60,7 +61,7 @@ public struct SweepPoint: Sendable, Hashable {
     /// A short label for progress lines.
     public var label: String {
         var parts = [kind, strategy, workload]
-        if let size = workingSetBytes { parts.append(ByteSize.format(size)) }
+        if let size = workingSetBytes { parts.append(ByteCount(Int(clamping: size)).description) }
         if let guestPage { parts.append("g\(guestPage.name)") }
         if let backing { parts.append("h\(backing.rawValue)") }
         if let guestLevels { parts.append("L\(guestLevels)" + (hostLevels.map { "/\($0)" } ?? "")) }

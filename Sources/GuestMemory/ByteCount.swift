@@ -23,6 +23,13 @@ public struct ByteCount: Hashable, Sendable, Comparable, CustomStringConvertible
         self.bytes = bytes
     }
 
+    /// Parses a size that must not be zero, as specs and command lines give
+    /// them: its bytes, or nil if `text` is not such a size.
+    public static func positive(parsing text: String) -> UInt64? {
+        guard let count = ByteCount(parsing: text), count.bytes > 0 else { return nil }
+        return UInt64(count.bytes)
+    }
+
     /// The count with the largest suffix that divides it exactly: `64M`, `4097`.
     public var description: String {
         for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] where bytes != 0 && bytes % (1 << shift) == 0 {

@@ -43,7 +43,7 @@ public struct NUMAModelCommand: ParsableCommand {
     var updates = 100_000
 
     @Option(help: "The GUPS table size, such as 8G.")
-    var tableSize = GuestMemory.ByteCount(8 << 30)
+    var tableSize = ByteCount(8 << 30)
 
     @Option(help: "The seed of the updates' random stream.")
     var seed: UInt64 = 42

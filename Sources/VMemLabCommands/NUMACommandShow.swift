@@ -24,7 +24,7 @@ public struct NUMAShowCommand: ParsableCommand {
     public static func object(_ host: HostMemoryEnvironment) -> [String: Any] {
         var pools: [String: Any] = [:]
         for pool in host.hugepagePools {
-            pools[GuestMemory.ByteCount(pool.pageBytes).description] = [
+            pools[ByteCount(pool.pageBytes).description] = [
                 "page_bytes": pool.pageBytes, "total": pool.total, "free": pool.free,
                 "reserved": pool.reserved, "surplus": pool.surplus,
             ]
@@ -67,7 +67,7 @@ public struct NUMAShowCommand: ParsableCommand {
         }
         lines.append("hugepages:")
         for pool in host.hugepagePools {
-            lines.append("  \(GuestMemory.ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), "
+            lines.append("  \(ByteCount(pool.pageBytes)): total \(pool.total), free \(pool.free), "
                 + "reserved \(pool.reserved), surplus \(pool.surplus)")
         }
         let thp = host.transparentHugepages

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import GuestMemory
 import TLB
 import Translation
 import Workloads
@@ -70,11 +71,11 @@ public struct SimulateCommand: ParsableCommand {
             throw ValidationError("unknown page size '\(value)' for \(flag); known: 4K, 2M, 1G")
         }
         for (flag, value) in [("--footprint", footprint), ("--stride", stride)] {
-            guard let bytes = ByteCount.parse(value), bytes > 0 else {
+            guard ByteCount.positive(parsing: value) != nil else {
                 throw ValidationError("\(flag) '\(value)' is not a positive byte count such as 4096, 64K, 512M or 2G")
             }
         }
-        if let bytes = ByteCount.parse(footprint), bytes < 64 { throw ValidationError("--footprint is at least 64 bytes") }
+        if let bytes = ByteCount.positive(parsing: footprint), bytes < 64 { throw ValidationError("--footprint is at least 64 bytes") }
         guard zipfS >= 0, zipfS.isFinite else { throw ValidationError("--zipf-s must be a number >= 0") }
     }
 
@@ -123,8 +124,8 @@ public struct SimulateCommand: ParsableCommand {
                     statistics = try Self.simulate(configuration, choice, guest, host, &stream, dataLines: dataLines)
                 }
             } else {
-                let region = WorkloadRegion(bytes: ByteCount.parse(footprint)!, accesses: accesses)
-                statistics = try SimulationWorkload(name: workload!, region: region, stride: ByteCount.parse(stride)!,
+                let region = WorkloadRegion(bytes: ByteCount.positive(parsing: footprint)!, accesses: accesses)
+                statistics = try SimulationWorkload(name: workload!, region: region, stride: ByteCount.positive(parsing: stride)!,
                                                     zipfExponent: zipfS, seed: seed)
                     .simulate(configuration, choice, guest, host, dataLines: dataLines)
             }
@@ -182,23 +183,4 @@ public struct SimulateCommand: ParsableCommand {
 /// The paging modes of `simulate`.
 enum PagingChoice: String {
     case native, nested, shadow
-}
-
-/// Byte counts such as `4096`, `64K`, `512M` or `2G` (powers of 1024).
-enum ByteCount {
-    static func parse(_ text: String) -> UInt64? {
-        var digits = text.uppercased()
-        if digits.hasSuffix("IB") { digits.removeLast(2) } else if digits.hasSuffix("B") { digits.removeLast() }
-        var shift: UInt64 = 0
-        switch digits.last {
-        case "K": shift = 10
-        case "M": shift = 20
-        case "G": shift = 30
-        case "T": shift = 40
-        default: break
-        }
-        if shift > 0 { digits.removeLast() }
-        guard let value = UInt64(digits), value <= UInt64.max >> shift else { return nil }
-        return value << shift
-    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import GuestMemory
 import Translation
 
 /// `vmemlab simulate --events FILE | --guest-workload NAME`: guest-OS event
@@ -18,7 +19,7 @@ extension SimulateCommand {
         for (flag, value) in [("--guest-page", guestPage), ("--host-page", hostPage)] where PageSize(name: value) == nil {
             throw ValidationError("unknown page size '\(value)' for \(flag); known: 4K, 2M, 1G")
         }
-        guard let bytes = ByteCount.parse(footprint), bytes >= 4096 else {
+        guard let bytes = ByteCount.positive(parsing: footprint), bytes >= 4096 else {
             throw ValidationError("--footprint '\(footprint)' is not a byte count of at least 4K")
         }
         guard accesses > 0, accesses <= 100_000_000 else { throw ValidationError("--accesses (events) must be between 1 and 100000000") }
@@ -30,7 +31,7 @@ extension SimulateCommand {
         var comparison = guestOS.comparison(hostPage: host, tlbEntries: 1536, tlbWays: 12)
         comparison.caches.tlbLevels = try StrategyOptions.tlbLevels(file: tlb, preset: tlbPreset)
         print(try guestOS.run(try StrategyOptions.strategies(paging), comparison: comparison,
-                              footprint: ByteCount.parse(footprint) ?? 64 << 20, guestPage: PageSize(name: guestPage) ?? .size4K,
+                              footprint: ByteCount.positive(parsing: footprint) ?? 64 << 20, guestPage: PageSize(name: guestPage) ?? .size4K,
                               seed: seed, count: Int(accesses), json: json))
     }
 }

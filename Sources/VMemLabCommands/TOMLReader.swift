@@ -1,3 +1,4 @@
+import GuestMemory
 import TOMLKit
 
 /// An error in an input file, naming the key path where it is, such as
@@ -80,7 +81,7 @@ struct TOMLReader {
     func byteCount(_ key: String) throws -> UInt64 {
         let value = try required(key)
         if let number = value.int, number > 0 { return UInt64(number) }
-        if let text = value.string, let bytes = TOMLReader.parseByteCount(text) { return bytes }
+        if let text = value.string, let bytes = ByteCount.positive(parsing: text) { return bytes }
         throw InputFileError(path: keyPath(key), "expected a positive size such as 4096 or \"1G\"")
     }
 
@@ -125,17 +126,5 @@ struct TOMLReader {
             return UInt64(clean.dropFirst(2), radix: radix)
         }
         return UInt64(clean)
-    }
-
-    /// Parses `4096`, `4K`, `2M`, `1G`, `1T` (also `KiB`, `MiB`…).
-    static func parseByteCount(_ text: String) -> UInt64? {
-        var clean = text.uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
-        var shift: UInt64 = 0
-        if let last = clean.last, let power = ["K": 10, "M": 20, "G": 30, "T": 40][String(last)] {
-            shift = UInt64(power)
-            clean.removeLast()
-        }
-        guard let number = parseNumber(clean), number > 0, number < (1 << (64 - shift)) else { return nil }
-        return number << shift
     }
 }

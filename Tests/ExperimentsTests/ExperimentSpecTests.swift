@@ -62,6 +62,7 @@ import Testing
         ("name = \"x\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]\nbackings=[\"5M\"]", "sweep.backings"),
         ("name = \"x\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]\nguest_levels=[3]", "sweep.guest_levels"),
         ("name = \"x\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]\nsizes=[\"lots\"]", "sweep.sizes"),
+        ("name = \"x\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]\nsizes=[\"0M\"]", "sweep.sizes"),
         ("name = \"x\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\",\"walk\"]", "sweep.workloads"),
         ("name = \"x\"\nrepetitions = 0\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]", "repetitions"),
         ("name = \"x\"\nmode = \"guess\"\n[sweep]\nstrategies=[\"native\"]\nworkloads=[\"walk\"]", "mode"),

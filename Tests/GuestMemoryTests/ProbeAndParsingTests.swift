@@ -30,6 +30,15 @@ struct ProbeAndParsingTests {
     @Test("bad sizes do not parse", arguments: ["", "M", "-1M", "1.5G", "12Q", "99999999999999999999G", "١M"])
     func badSizes(text: String) { #expect(ByteCount(parsing: text) == nil) }
 
+    @Test("a positive size parses as a count does, and zero is refused")
+    func positiveSizes() {
+        #expect(ByteCount.positive(parsing: "64MiB") == 64 << 20)
+        #expect(ByteCount.positive(parsing: " 4K ") == 4096)
+        #expect(ByteCount.positive(parsing: "0") == nil)
+        #expect(ByteCount.positive(parsing: "0K") == nil)
+        #expect(ByteCount.positive(parsing: "0x1000") == nil)
+    }
+
     @Test("sizes print with the largest exact suffix")
     func sizeText() {
         #expect(ByteCount(64 << 20).description == "64M")

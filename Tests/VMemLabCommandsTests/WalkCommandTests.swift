@@ -73,6 +73,7 @@ struct WalkCommandTests {
         ({ $0.replacingOccurrences(of: "page = \"4K\"", with: "page = \"8K\"") }, ["paging.map[0].page", "8K"]),
         ({ $0 + "\n[[paging.entry]]\ntable = 0x1000\nindex = 600\naddress = 0x5000\n" }, ["paging.entry[0].index", "0...511"]),
         ({ $0.replacingOccurrences(of: "size = \"1G\"", with: "size = \"lots\"") }, ["memory.size"]),
+        ({ $0.replacingOccurrences(of: "size = \"1G\"", with: "size = \"0b1000\"") }, ["memory.size", "positive size"]),
         ({ $0.replacingOccurrences(of: "levels = 4", with: "levels = 6") }, ["paging.levels", "4...5"]),
         ({ _ in "address = = 1" }, ["invalid TOML", "line 1"]),
     ]

@@ -5,7 +5,7 @@ import Translation
 /// The matrix of guest page size against host backing at a working set far
 /// beyond TLB reach: only large pages in both dimensions give KVM large
 /// mappings (the shadow page is the smaller of the two) and recover the gap.
-public struct KVMLargePagesReproduction: Reproduction {
+public struct KVMLargePagesReproduction: KVMReproduction {
     public let name = "large-pages"
     public let source = "VMware, Performance Evaluation of Intel EPT Hardware Assist (2009) and AMD RVI (2008)"
     public let summary = "Measured chase cycles/access for guest 4K/2M x host 4K/THP at a large working set (KVM)"
@@ -15,11 +15,7 @@ public struct KVMLargePagesReproduction: Reproduction {
 
     public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
-    public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
-            return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
-        }
-        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
+    public func run(_ context: ReproductionContext, kvm: KVMMeasurementContext) throws -> ReproductionOutcome {
         let size = (context.quick ? 256 : 512) << 20
         var experiment = MeasuredTLBReach(guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],
                                           sizes: [size], repetitions: context.quick ? 3 : 7)

@@ -4,7 +4,7 @@ import KVM
 /// Shadow paging's classic trade-off, measured: a guest store into a leaf
 /// page table becomes an ordinary store once KVM unsyncs the table, while a
 /// store into a non-leaf table traps into KVM and is emulated every time.
-public struct KVMShadowPageTableUpdateReproduction: Reproduction {
+public struct KVMShadowPageTableUpdateReproduction: KVMReproduction {
     public let name = "shadow-pt-update"
     public let source = "Gandhi, Hill, Swift, Agile Paging (ISCA 2016); Huang et al., PVM (SOSP 2023): shadow paging makes page-table updates expensive"
     public let summary = "Cycles per guest store into a leaf and a non-leaf page table under KVM's shadow MMU"
@@ -14,11 +14,7 @@ public struct KVMShadowPageTableUpdateReproduction: Reproduction {
 
     public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
-    public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
-            return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
-        }
-        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
+    public func run(_ context: ReproductionContext, kvm: KVMMeasurementContext) throws -> ReproductionOutcome {
         let published = "a trapped page-table write costs a world switch plus emulation (PVM paper: shadow page fault "
             + "0.93 us vs 0.15 us under EPT); unsynced leaf tables avoid the trap"
         guard kvm.environment.kvmMode.hasSuffix("shadow") else {

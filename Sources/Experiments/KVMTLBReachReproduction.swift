@@ -5,7 +5,7 @@ import Translation
 /// The measured half of TLB reach: pointer-chase cycles per access in a real
 /// KVM guest rise once the working set outgrows the TLB's reach, and guest
 /// 2 MiB pages on THP-backed memory (2 MiB shadow mappings) push the rise out.
-public struct KVMTLBReachReproduction: Reproduction {
+public struct KVMTLBReachReproduction: KVMReproduction {
     public let name = "tlb-reach-measured"
     public let source = "test-tlb (L. Torvalds) and lmbench tlb working-set sweeps; TLB reach = entries x page size"
     public let summary = "Measured chase cycles/access by working set, guest 4K/host 4K against guest 2M/host THP (KVM)"
@@ -15,11 +15,7 @@ public struct KVMTLBReachReproduction: Reproduction {
 
     public init(devicePath: String = KVMDevice.defaultPath) { self.devicePath = devicePath }
 
-    public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
-        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
-            return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
-        }
-        let kvm = try KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed)
+    public func run(_ context: ReproductionContext, kvm: KVMMeasurementContext) throws -> ReproductionOutcome {
         let mib = 1 << 20
         var experiment = MeasuredTLBReach(
             guestPages: [.size4K, .size2M], backings: [.anonymous4K, .transparentHuge],

@@ -14,6 +14,24 @@ public protocol Reproduction: Sendable {
     func run(_ context: ReproductionContext) throws -> ReproductionOutcome
 }
 
+/// A reproduction measured in a KVM guest. Where the KVM device cannot be
+/// opened it is a skip with the reason, not a pass.
+public protocol KVMReproduction: Reproduction {
+    /// The KVM device.
+    var devicePath: String { get }
+    /// Runs it in the measurement context of an available KVM.
+    func run(_ context: ReproductionContext, kvm: KVMMeasurementContext) throws -> ReproductionOutcome
+}
+
+extension KVMReproduction {
+    public func run(_ context: ReproductionContext) throws -> ReproductionOutcome {
+        if let reason = KVMMeasurementContext.unavailableReason(devicePath: devicePath) {
+            return ReproductionOutcome(status: .skip(reason: reason), obtained: "", published: "", files: [])
+        }
+        return try run(context, kvm: KVMMeasurementContext(devicePath: devicePath, quick: context.quick, seed: context.seed))
+    }
+}
+
 /// What a reproduction is given.
 public struct ReproductionContext: Sendable {
     /// Where CSV files go.
